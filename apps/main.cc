@@ -1,0 +1,32 @@
+// ldsgd: the long-run behaviour of constant step-size SGD. A thin front end over solver/ and graph/.
+#include <iostream>
+
+#include "apps/commands.h"
+#include "solver/input_error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app(
+      "ldsgd: where SGD spends its time on a landscape, by large-deviation theory (Azizian et al.,\n"
+      "ICML 2024). Give a problem file (objective, noise, domain; format in README.md) to a command.",
+      "ldsgd");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ldsgd 0.1.0");
+  const ldsgd::Action critical = ldsgd::AddCriticalCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" with exit code 0 in CLI11.
+    const int code = app.exit(e);
+    return code == 0 ? ldsgd::kExitOk : ldsgd::kExitBadInput;
+  }
+  try {
+    if (app.got_subcommand("critical")) return critical();
+  } catch (const ldsgd::InputError& e) {
+    std::cerr << "ldsgd: error: " << e.what() << "\n";
+    return ldsgd::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "ldsgd: internal error: " << e.what() << "\n";
+    return ldsgd::kExitFailure;
+  }
+  return ldsgd::kExitBadInput;
+}

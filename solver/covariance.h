@@ -1,0 +1,46 @@
+// The covariance Sigma(x) of Gaussian SGD noise: sigma^2 I, a constant SPD matrix, or a matrix of
+// expressions of the variables (state-dependent), with exact derivatives.
+#ifndef LDSGD_SOLVER_COVARIANCE_H_
+#define LDSGD_SOLVER_COVARIANCE_H_
+
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "solver/expression.h"
+
+namespace ldsgd {
+
+class Covariance {
+ public:
+  enum class Kind { kIsotropic, kConstant, kStateDependent };
+
+  static Covariance Isotropic(int dimension, double sigma);
+  static Covariance Constant(const Eigen::MatrixXd& sigma);
+  // entries: d*d nodes of `graph`, row-major, symmetric.
+  static Covariance StateDependent(ExpressionGraph& graph,
+                                   const std::vector<ExpressionGraph::Node>& entries);
+
+  Kind kind() const { return kind_; }
+  int dimension() const { return dimension_; }
+  bool is_constant() const { return kind_ != Kind::kStateDependent; }
+  // sigma of sigma^2 I (kIsotropic only).
+  double sigma() const { return sigma_; }
+
+  // Sigma(x), d x d.
+  Eigen::MatrixXd At(const double* x) const;
+  // Sigma(x) and its derivatives: dsigma[k] = d Sigma / d x_k (zero matrices when constant).
+  Eigen::MatrixXd At(const double* x, std::vector<Eigen::MatrixXd>* dsigma) const;
+
+ private:
+  Kind kind_ = Kind::kIsotropic;
+  int dimension_ = 0;
+  double sigma_ = 0.0;
+  Eigen::MatrixXd constant_;
+  Program entries_;              // d*d outputs
+  Program entries_and_jacobian_;  // d*d entries, then d*d*d derivatives (k-major)
+};
+
+}  // namespace ldsgd
+
+#endif  // LDSGD_SOLVER_COVARIANCE_H_

@@ -1,0 +1,141 @@
+// The ldsgd command line, run as a user would: exit codes, one-line errors, no partial output.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `ldsgd ARGS` with stdout and stderr captured to files in a fresh temporary directory.
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ldsgd_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result Run(const std::string& args) {
+    const std::string command = std::string(LDSGD_BINARY) + " " + args + " >" + (dir_ / "stdout").string() +
+                                " 2>" + (dir_ / "stderr").string() + " </dev/null";
+    const int status = std::system(command.c_str());
+    Result r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(dir_ / "stdout");
+    r.err = Slurp(dir_ / "stderr");
+    return r;
+  }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ / name) << content;
+    return (dir_ / name).string();
+  }
+
+  fs::path dir_;
+};
+
+std::string Data(const std::string& file) { return std::string(LDSGD_DATA_DIR) + "/" + file; }
+
+TEST_F(Cli, CriticalWritesJsonAndTable) {
+  const Result r = Run("critical " + Data("himmelblau.json") + " --out " + (dir_ / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("maximum"), std::string::npos);
+  EXPECT_NE(r.out.find("9 components"), std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(Slurp(dir_ / "out" / "critical.json"));
+  ASSERT_EQ(j["components"].size(), 9u);
+  EXPECT_EQ(j["components"][0]["type"], "minimum");
+  EXPECT_EQ(j["components"][8]["type"], "maximum");
+  EXPECT_EQ(j["components"][8]["index"], 2);
+  EXPECT_EQ(j["components"][8]["size"], 1);
+  // No temporary file is left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "out"), fs::directory_iterator()), 1);
+}
+
+TEST_F(Cli, CriticalJsonOnStdoutAndEmbeddedDefault) {
+  const Result r = Run("critical --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["components"].size(), 9u);
+  EXPECT_EQ(j["variables"], nlohmann::json::array({"x", "y"}));
+}
+
+TEST_F(Cli, RingComponentHasSizeAboveOne) {
+  const Result r = Run("critical " + Data("ring.json") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["components"].size(), 2u);
+  EXPECT_GT(j["components"][0]["size"].get<int>(), 1);
+  EXPECT_EQ(j["components"][0]["type"], "minimum");
+}
+
+TEST_F(Cli, HelpExplainsEveryCommand) {
+  Result r = Run("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("critical"), std::string::npos);
+  r = Run("critical --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--out"), std::string::npos);
+  EXPECT_NE(r.out.find("--json"), std::string::npos);
+}
+
+// Bad input: exit code 2, exactly one line on stderr naming file and field, nothing written.
+TEST_F(Cli, BadProblemFilesExitTwoWithOneLineAndNoOutput) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{\"variables\": [\"x\"", "invalid JSON"},
+      {R"({"variables": ["x"], "objective": "x^2 +", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})",
+       "field 'objective': unexpected end of expression at position 5"},
+      {R"({"variables": ["x"], "objective": "x^2", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [1], "upper": [0]}})",
+       "field 'domain.upper[0]'"},
+      {R"({"variables": ["x"], "objective": "x^2", "noise": {"type": "finite_sum", "batch_size": 1}, "domain": {"lower": [0], "upper": [1]}})",
+       "field 'noise.type'"},
+  };
+  int k = 0;
+  for (const auto& [content, expected] : cases) {
+    SCOPED_TRACE(content);
+    const std::string file = Write("bad" + std::to_string(k++) + ".json", content);
+    const Result r = Run("critical " + file + " --out " + (dir_ / "out").string());
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.find("ldsgd: error: " + file + ": "), 0u) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_FALSE(fs::exists(dir_ / "out"));
+  }
+}
+
+TEST_F(Cli, MissingFileAndBadOptionsExitTwo) {
+  Result r = Run("critical /nonexistent.json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "ldsgd: error: /nonexistent.json: cannot open file\n");
+  r = Run("critical --starts -3");
+  EXPECT_EQ(r.exit_code, 2);
+  r = Run("critical --no-such-flag");
+  EXPECT_EQ(r.exit_code, 2);
+  r = Run("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
