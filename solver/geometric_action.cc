@@ -1,0 +1,48 @@
+#include "solver/geometric_action.h"
+
+#include <limits>
+
+#include <Eigen/Cholesky>
+
+namespace ldsgd {
+
+GaussianGeometry::GaussianGeometry(const Objective& f, const Covariance& sigma)
+    : f_(f), sigma_(sigma), d_(f.dimension()) {
+  if (sigma.kind() == Covariance::Kind::kConstant) {
+    // The covariance was checked positive definite when the problem was read.
+    const Eigen::MatrixXd c = sigma.At(nullptr).llt().matrixL();
+    constant_whitening_ = c.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(d_, d_));
+  }
+}
+
+double GaussianGeometry::Cost(const double* x, const double* u) const {
+  // c(x, u) = |r|^2 for the segment from x - u/2 to x + u/2, whose midpoint is x.
+  std::vector<double> a(d_), b(d_), r(d_);
+  for (int i = 0; i < d_; ++i) {
+    a[i] = x[i] - 0.5 * u[i];
+    b[i] = x[i] + 0.5 * u[i];
+  }
+  if (!SegmentResidual(a.data(), b.data(), r.data())) return std::numeric_limits<double>::quiet_NaN();
+  double c = 0.0;
+  for (double v : r) c += v * v;
+  return c;
+}
+
+double DiscreteAction(const GaussianGeometry& geometry, const Eigen::MatrixXd& nodes) {
+  const int d = geometry.dimension();
+  double total = 0.0;
+  std::vector<double> a(d), b(d), r(d);
+  for (int k = 0; k + 1 < nodes.rows(); ++k) {
+    for (int i = 0; i < d; ++i) {
+      a[i] = nodes(k, i);
+      b[i] = nodes(k + 1, i);
+    }
+    if (!geometry.SegmentResidual(a.data(), b.data(), r.data())) {
+      return std::numeric_limits<double>::infinity();
+    }
+    for (double v : r) total += v * v;
+  }
+  return total;
+}
+
+}  // namespace ldsgd

@@ -1,0 +1,166 @@
+// The discretized geometric (time-free) Freidlin-Wentzell action for Gaussian noise
+// (THEORY.md section 3):
+//
+//   c(x, u) = |u|_M |g|_M + <u, g>_M,   g = grad f(x),  M = Sigma(x)^{-1},
+//   S[phi] ~ sum_k c(m_k, phi_{k+1} - phi_k),  m_k = (phi_k + phi_{k+1}) / 2  (midpoint rule).
+//
+// c is 1-homogeneous in u, so one segment's cost is c at its midpoint applied to the whole step.
+// For Ceres, each segment contributes a residual vector r with |r|^2 = c:
+//
+//   y = C^{-1} u, z = C^{-1} g (Sigma = C C^T),  a = |y| = |u|_M,  b = |z| = |g|_M,
+//   r = sqrt(a b / 2) (y / a + z / b)   =>   |r|^2 = a b + y.z = c(x, u).
+//
+// This is THEORY.md's 1/2 |u||w| |u/|u| - w/|w||^2 with w = -g, written in whitened coordinates.
+#ifndef LDSGD_SOLVER_GEOMETRIC_ACTION_H_
+#define LDSGD_SOLVER_GEOMETRIC_ACTION_H_
+
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include <Eigen/Core>
+#include <ceres/jet.h>
+
+#include "solver/covariance.h"
+#include "solver/objective.h"
+
+namespace ldsgd {
+
+// Gaussian noise geometry at one point: what c(x, .) needs. Precomputes the whitening of a
+// constant covariance once.
+class GaussianGeometry {
+ public:
+  GaussianGeometry(const Objective& f, const Covariance& sigma);
+  int dimension() const { return d_; }
+  const Objective& objective() const { return f_; }
+  const Covariance& covariance() const { return sigma_; }
+
+  // c(x, u), plain doubles. Returns NaN where Sigma(x) is not positive definite.
+  double Cost(const double* x, const double* u) const;
+
+  // The segment residual r(a, b) with |r|^2 = c((a+b)/2, b-a), for T = double or ceres::Jet.
+  // Derivatives are exact: the Jet parts of grad f and Sigma at the midpoint are lifted from the
+  // Hessian and dSigma/dx (chain rule), the rest is differentiated by the Jets themselves.
+  // Returns false where Sigma is not positive definite (Ceres then rejects the step).
+  template <typename T>
+  bool SegmentResidual(const T* a, const T* b, T* r) const;
+
+ private:
+  const Objective& f_;
+  const Covariance& sigma_;
+  int d_;
+  Eigen::MatrixXd constant_whitening_;  // C^{-1} for a constant covariance
+};
+
+namespace internal {
+
+inline double ValueOf(double x) { return x; }
+template <int N>
+double ValueOf(const ceres::Jet<double, N>& x) {
+  return x.a;
+}
+
+// A function value v with known partial derivatives dv/dx_k at x, as a T: for Jets, the chain rule
+// dv = sum_k dv/dx_k dx_k gives its derivative part.
+inline double Lift(double v, const double* /*dvdx*/, const double* /*x*/, int /*d*/) { return v; }
+template <int N>
+ceres::Jet<double, N> Lift(double v, const double* dvdx, const ceres::Jet<double, N>* x, int d) {
+  ceres::Jet<double, N> out(v);
+  for (int k = 0; k < d; ++k) out.v += dvdx[k] * x[k].v;
+  return out;
+}
+
+}  // namespace internal
+
+template <typename T>
+bool GaussianGeometry::SegmentResidual(const T* a, const T* b, T* r) const {
+  using std::sqrt;
+  const int d = d_;
+  std::vector<T> m(d), u(d), g(d), y(d), z(d);
+  std::vector<double> mv(d), gv(d), h(d * d);
+  for (int i = 0; i < d; ++i) {
+    m[i] = (a[i] + b[i]) * 0.5;
+    u[i] = b[i] - a[i];
+    mv[i] = internal::ValueOf(m[i]);
+  }
+  if constexpr (std::is_same_v<T, double>) {
+    f_.Gradient(mv.data(), gv.data());  // no derivatives wanted: skip the Hessian
+  } else {
+    f_.Hessian(mv.data(), gv.data(), h.data());
+  }
+  for (int i = 0; i < d; ++i) g[i] = internal::Lift(gv[i], &h[i * d], m.data(), d);
+
+  if (sigma_.kind() == Covariance::Kind::kIsotropic) {
+    const double inv = 1.0 / sigma_.sigma();
+    for (int i = 0; i < d; ++i) {
+      y[i] = u[i] * inv;
+      z[i] = g[i] * inv;
+    }
+  } else if (sigma_.kind() == Covariance::Kind::kConstant) {
+    for (int i = 0; i < d; ++i) {
+      y[i] = T(0.0);
+      z[i] = T(0.0);
+      for (int k = 0; k <= i; ++k) {
+        y[i] += constant_whitening_(i, k) * u[k];
+        z[i] += constant_whitening_(i, k) * g[k];
+      }
+    }
+  } else {
+    // Sigma(m) with its exact derivatives, then a Cholesky factorization in T and forward solves.
+    std::vector<Eigen::MatrixXd> ds(d, Eigen::MatrixXd::Zero(d, d));
+    const Eigen::MatrixXd sv =
+        std::is_same_v<T, double> ? sigma_.At(mv.data()) : sigma_.At(mv.data(), &ds);
+    std::vector<T> s(d * d), c(d * d, T(0.0));
+    std::vector<double> dsdx(d);
+    for (int i = 0; i < d; ++i) {
+      for (int j = 0; j < d; ++j) {
+        for (int k = 0; k < d; ++k) dsdx[k] = ds[k](i, j);
+        s[i * d + j] = internal::Lift(sv(i, j), dsdx.data(), m.data(), d);
+      }
+    }
+    for (int j = 0; j < d; ++j) {
+      T diag = s[j * d + j];
+      for (int k = 0; k < j; ++k) diag -= c[j * d + k] * c[j * d + k];
+      if (!(internal::ValueOf(diag) > 0.0)) return false;  // Sigma(m) not positive definite
+      c[j * d + j] = sqrt(diag);
+      for (int i = j + 1; i < d; ++i) {
+        T v = s[i * d + j];
+        for (int k = 0; k < j; ++k) v -= c[i * d + k] * c[j * d + k];
+        c[i * d + j] = v / c[j * d + j];
+      }
+    }
+    for (int i = 0; i < d; ++i) {
+      T yi = u[i], zi = g[i];
+      for (int k = 0; k < i; ++k) {
+        yi -= c[i * d + k] * y[k];
+        zi -= c[i * d + k] * z[k];
+      }
+      y[i] = yi / c[i * d + i];
+      z[i] = zi / c[i * d + i];
+    }
+  }
+
+  T yy(0.0), zz(0.0);
+  for (int i = 0; i < d; ++i) {
+    yy += y[i] * y[i];
+    zz += z[i] * z[i];
+  }
+  // A segment of zero length, or a midpoint exactly at a critical point, costs exactly 0; the
+  // general formula would divide 0 by 0 there.
+  if (!(internal::ValueOf(yy) > 0.0) || !(internal::ValueOf(zz) > 0.0)) {
+    for (int i = 0; i < d; ++i) r[i] = T(0.0);
+    return true;
+  }
+  const T an = sqrt(yy), bn = sqrt(zz);
+  const T scale = sqrt(an * bn * 0.5);
+  for (int i = 0; i < d; ++i) r[i] = scale * (y[i] / an + z[i] / bn);
+  return true;
+}
+
+// The discretized action of a path (nodes as rows of a (N+1) x d matrix): the sum of segment costs.
+// +inf where Sigma fails to be positive definite at some midpoint.
+double DiscreteAction(const GaussianGeometry& geometry, const Eigen::MatrixXd& nodes);
+
+}  // namespace ldsgd
+
+#endif  // LDSGD_SOLVER_GEOMETRIC_ACTION_H_
