@@ -5,7 +5,13 @@
 
 #include <functional>
 
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
+#include <Eigen/Core>
+
+#include "solver/critical_points.h"
 
 namespace ldsgd {
 
@@ -16,6 +22,10 @@ inline constexpr int kExitBadInput = 2;  // bad input: problem file, options, co
 
 using Action = std::function<int()>;
 Action AddCriticalCommand(CLI::App& app);
+Action AddActionsCommand(CLI::App& app);
+
+// The B matrix as a table labelled by component id and type (shared by actions and analyze).
+std::string CostTable(const Eigen::MatrixXd& costs, const std::vector<CriticalComponent>& components);
 
 }  // namespace ldsgd
 

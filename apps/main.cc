@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "ldsgd 0.1.0");
   const ldsgd::Action critical = ldsgd::AddCriticalCommand(app);
+  const ldsgd::Action actions = ldsgd::AddActionsCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("critical")) return critical();
+    if (app.got_subcommand("actions")) return actions();
   } catch (const ldsgd::InputError& e) {
     std::cerr << "ldsgd: error: " << e.what() << "\n";
     return ldsgd::kExitBadInput;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <sstream>
 
+#include <Eigen/Cholesky>
+
 #include <Eigen/QR>
 #include <ceres/ceres.h>
 #include <ceres/dynamic_autodiff_cost_function.h>
@@ -200,11 +202,15 @@ ActionPath ActionSolver::Solve(const GaussianGeometry& geometry, const Eigen::Ma
   }
 
   Eigen::MatrixXd path = Resample(initial, o.initial_segments);
-  if (!std::isfinite(DiscreteAction(geometry, path))) {
+  if (Eigen::VectorXd where; FindNonPositiveDefinite(geometry, path, &where)) {
     out.nodes = path;
     out.action = out.error_estimate = std::numeric_limits<double>::infinity();
-    return finish(Termination::kNotPositiveDefinite,
-                  "Sigma is not positive definite on the initial path");
+    std::ostringstream message;
+    message << "the noise covariance is not positive definite at (";
+    for (int i = 0; i < where.size(); ++i) message << (i ? ", " : "") << where[i];
+    message << ")";
+    s.where = where;
+    return finish(Termination::kNotPositiveDefinite, message.str());
   }
   double previous_level = std::numeric_limits<double>::quiet_NaN();
   double previous_extrapolated = std::numeric_limits<double>::quiet_NaN();

@@ -47,6 +47,7 @@ class ActionSolver {
   struct Summary {
     Termination termination = Termination::kNotRun;
     std::string message;  // what went wrong, or the invalid option
+    Eigen::VectorXd where;  // kNotPositiveDefinite: the point where Sigma is not SPD
     int rounds = 0;           // optimize / re-space rounds over all resolutions
     int ceres_iterations = 0;
     int final_segments = 0;

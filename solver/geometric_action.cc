@@ -28,6 +28,27 @@ double GaussianGeometry::Cost(const double* x, const double* u) const {
   return c;
 }
 
+bool GaussianGeometry::PositiveDefiniteAt(const double* x) const {
+  if (sigma_.is_constant()) return true;  // checked when the problem was read
+  return sigma_.At(x).llt().info() == Eigen::Success;
+}
+
+bool FindNonPositiveDefinite(const GaussianGeometry& geometry, const Eigen::MatrixXd& nodes,
+                             Eigen::VectorXd* where) {
+  for (int k = 0; k < nodes.rows(); ++k) {
+    for (int half = 0; half < 2; ++half) {
+      if (half == 1 && k + 1 == nodes.rows()) break;
+      const Eigen::VectorXd x = half == 0 ? Eigen::VectorXd(nodes.row(k).transpose())
+                                          : Eigen::VectorXd(0.5 * (nodes.row(k) + nodes.row(k + 1)).transpose());
+      if (!geometry.PositiveDefiniteAt(x.data())) {
+        *where = x;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 double DiscreteAction(const GaussianGeometry& geometry, const Eigen::MatrixXd& nodes) {
   const int d = geometry.dimension();
   double total = 0.0;

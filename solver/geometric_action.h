@@ -38,6 +38,9 @@ class GaussianGeometry {
   // c(x, u), plain doubles. Returns NaN where Sigma(x) is not positive definite.
   double Cost(const double* x, const double* u) const;
 
+  // Whether Sigma(x) is symmetric positive definite (Cholesky succeeds).
+  bool PositiveDefiniteAt(const double* x) const;
+
   // The segment residual r(a, b) with |r|^2 = c((a+b)/2, b-a), for T = double or ceres::Jet.
   // Derivatives are exact: the Jet parts of grad f and Sigma at the midpoint are lifted from the
   // Hessian and dSigma/dx (chain rule), the rest is differentiated by the Jets themselves.
@@ -160,6 +163,10 @@ bool GaussianGeometry::SegmentResidual(const T* a, const T* b, T* r) const {
 // The discretized action of a path (nodes as rows of a (N+1) x d matrix): the sum of segment costs.
 // +inf where Sigma fails to be positive definite at some midpoint.
 double DiscreteAction(const GaussianGeometry& geometry, const Eigen::MatrixXd& nodes);
+
+// The first node or segment midpoint of the path where Sigma is not positive definite, if any.
+bool FindNonPositiveDefinite(const GaussianGeometry& geometry, const Eigen::MatrixXd& nodes,
+                             Eigen::VectorXd* where);
 
 }  // namespace ldsgd
 

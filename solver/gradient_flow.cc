@@ -18,10 +18,13 @@ struct Trajectory {
   double length = 0.0;
 };
 
-// Follows dx/ds = sign * grad f / |grad f| (sign -1: descent) from x0 until it comes within
-// `radius` of a component of the accepted kind, leaves the box, stalls or runs too long.
+// Follows dx/ds = sign * grad f / |grad f| (sign -1: descent) from x0 until it arrives at a
+// component: immediately when it comes within `radius` of an attractor of the flow (a minimum for
+// descent, a maximum for ascent); at any other component (a saddle reached along its stable or
+// unstable manifold, as in separable landscapes) only when it stalls there or lingers within the
+// radius for several radii of arc length, since passing near a saddle is not arriving at it.
 Trajectory Follow(const Objective& f, const Domain& domain,
-                  const std::vector<CriticalComponent>& components, const std::vector<bool>& target,
+                  const std::vector<CriticalComponent>& components, const std::vector<bool>& attractor,
                   int source, Eigen::VectorXd x, double sign, double step, double radius,
                   double max_length) {
   const int d = f.dimension();
@@ -35,20 +38,34 @@ Trajectory Follow(const Objective& f, const Domain& domain,
     out *= sign / n;
     return true;
   };
-  while (t.length < max_length) {
+  auto nearby = [&](const Eigen::VectorXd& p) {
     for (int c = 0; c < static_cast<int>(components.size()); ++c) {
-      if (c == source || !target[c]) continue;
-      for (const Eigen::VectorXd& p : components[c].points) {
-        if ((p - x).norm() <= radius) {
-          t.reached = c;
-          t.points.push_back(components[c].point);
-          return t;
-        }
+      if (c == source) continue;
+      for (const Eigen::VectorXd& q : components[c].points) {
+        if ((q - p).norm() <= radius) return c;
       }
     }
-    if (!direction(x, g)) return t;
+    return -1;
+  };
+  auto arrive = [&](int c) {
+    t.reached = c;
+    t.points.push_back(components[c].point);
+    return t;
+  };
+  const int linger = static_cast<int>(std::ceil(3.0 * radius / step));
+  int near = -1, steps_near = 0;
+  while (t.length < max_length) {
+    const int c = nearby(x);
+    if (c >= 0 && attractor[c]) return arrive(c);
+    if (c >= 0 && c == near) {
+      if (++steps_near >= linger) return arrive(c);
+    } else {
+      near = c;
+      steps_near = 0;
+    }
+    if (!direction(x, g)) return c >= 0 ? arrive(c) : t;
     const Eigen::VectorXd mid = x + 0.5 * step * g;
-    if (!direction(mid, gm)) return t;
+    if (!direction(mid, gm)) return c >= 0 ? arrive(c) : t;
     x += step * gm;
     t.length += step;
     if (!domain.Contains(x)) return t;
@@ -78,8 +95,7 @@ std::vector<FlowConnection> FindFlowConnections(const Objective& f, const Domain
   const double offset = std::min(options.offset * diameter, 0.1 * radius);
   const double max_length = options.max_length * diameter;
 
-  // Descent converges to minima, ascent to maxima (generically): only those count as arrivals, so a
-  // trajectory that passes near a saddle goes on.
+  // Descent converges to minima, ascent to maxima (generically); other arrivals need lingering.
   std::vector<bool> minima(p), maxima(p);
   for (int c = 0; c < p; ++c) {
     minima[c] = components[c].type == CriticalType::kMinimum;

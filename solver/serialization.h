@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "solver/critical_points.h"
+#include "solver/transition_costs.h"
 
 namespace ldsgd {
 
@@ -16,6 +17,14 @@ nlohmann::json ToJson(const Eigen::VectorXd& v);
 //  "touches_boundary"}; non-isolated components also list their sampled "points".
 nlohmann::json ToJson(const CriticalComponent& c);
 nlohmann::json ToJson(const std::vector<CriticalComponent>& components);
+
+// A number, or null for +infinity (JSON has no infinity; null = +inf throughout ldsgd's files).
+nlohmann::json NumberOrNull(double v);
+// {"costs": [[..]] (null = +inf), "paths": [{"from", "to", "action", "error_estimate", "method",
+//  "route", "nodes"}]}; add "components" separately.
+nlohmann::json ToJson(const TransitionCosts& costs);
+// One path as CSV: a header "s,VAR1,VAR2,..." (s = arc length from the start), then the nodes.
+std::string PathCsv(const TransitionPath& path, const std::vector<std::string>& variables);
 
 }  // namespace ldsgd
 

@@ -163,6 +163,17 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
   }
   const GaussianGeometry geometry(*problem.objective, *problem.noise.covariance);
   const Options& o = options_;
+  for (const CriticalComponent& c : components) {
+    if (!geometry.PositiveDefiniteAt(c.point.data())) {
+      std::ostringstream message;
+      message << "the noise covariance is not positive definite at component " << c.id << " (";
+      for (int i = 0; i < c.point.size(); ++i) message << (i ? ", " : "") << c.point[i];
+      message << ")";
+      s.error = message.str();
+      s.not_positive_definite_at = c.point;
+      return out;
+    }
+  }
 
   // 1. Zero-cost pairs by gradient flow.
   std::map<std::pair<int, int>, Eigen::MatrixXd> flow;
@@ -198,6 +209,16 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
     coarse[n].result = coarse_solver.Solve(geometry, coarse[n].initial, &coarse[n].summary);
   });
   s.coarse_solves = static_cast<int>(coarse.size());
+  // The theory needs Sigma positive definite wherever it is used: say where it is not, rather
+  // than print costs that skipped those paths.
+  for (const Job& job : coarse) {
+    if (job.summary.termination == ActionSolver::Termination::kNotPositiveDefinite) {
+      s.error = job.summary.message + " (on the initial path from component " +
+                std::to_string(job.from) + " to " + std::to_string(job.to) + ")";
+      s.not_positive_definite_at = job.summary.where;
+      return out;
+    }
+  }
   const auto t_coarse = std::chrono::steady_clock::now();
   s.coarse_seconds = std::chrono::duration<double>(t_coarse - t0).count();
 
@@ -213,7 +234,12 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
   const Eigen::MatrixXd coarse_closed = Closure(coarse_edges);
 
   // 3. Refine the pairs whose direct path competes with every route through other components.
-  const ActionSolver solver(o.action);
+  // Refinement starts from the coarse path at the coarse resolution: the levels below it would
+  // only repeat work.
+  ActionSolver::Options refine_options = o.action;
+  refine_options.initial_segments = std::max(refine_options.initial_segments, o.coarse_segments);
+  refine_options.max_segments = std::max(refine_options.max_segments, refine_options.initial_segments);
+  const ActionSolver solver(refine_options);
   std::vector<Job> refined;
   std::vector<const Job*> skipped;  // coarse path already through another component
   for (const auto& [key, job] : best) {

@@ -54,6 +54,7 @@ class TransitionCostSolver {
   struct Summary {
     bool success = false;
     std::string error;
+    Eigen::VectorXd not_positive_definite_at;  // set when the error is a covariance that is not SPD
     int components = 0;
     int flow_pairs = 0;      // B = 0 by gradient flow
     int coarse_solves = 0;   // (pair, initial path) coarse minimizations

@@ -1,0 +1,106 @@
+// `ldsgd actions`: transition costs B_ij between all critical components, with their paths.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "apps/commands.h"
+#include "apps/output.h"
+#include "apps/problem_argument.h"
+#include "solver/critical_points.h"
+#include "solver/input_error.h"
+#include "solver/serialization.h"
+#include "solver/transition_costs.h"
+
+namespace ldsgd {
+namespace {
+
+struct ActionsArgs {
+  std::string problem;
+  std::string out;
+  bool json = false;
+  bool verbose = false;
+  int threads = 0;
+  double tolerance = 1e-8;
+};
+
+int Run(const ActionsArgs& args) {
+  const Problem problem = LoadProblemArgument(args.problem);
+  CriticalPointFinder::Options critical_options;
+  critical_options.num_threads = args.threads;
+  CriticalPointFinder::Summary critical_summary;
+  const std::vector<CriticalComponent> components =
+      CriticalPointFinder(critical_options).Find(*problem.objective, problem.domain, &critical_summary);
+  if (!critical_summary.success) throw InputError(problem.source, "", critical_summary.error);
+
+  TransitionCostSolver::Options options;
+  options.num_threads = args.threads;
+  options.action.relative_tolerance = args.tolerance;
+  TransitionCostSolver::Summary summary;
+  const TransitionCosts costs = TransitionCostSolver(options).Solve(problem, components, &summary);
+  if (!summary.success) {
+    // A covariance that is not positive definite, or a noise model without costs, is the input's fault.
+    throw InputError(problem.source, "noise", summary.error);
+  }
+
+  nlohmann::json doc = ToJson(costs);
+  doc["components"] = ToJson(components);
+  doc["variables"] = problem.variables;
+  if (!args.out.empty()) {
+    WriteFileAtomically(args.out, "costs.json", doc.dump(2) + "\n");
+    for (const TransitionPath& path : costs.paths) {
+      if (path.nodes.rows() == 0) continue;
+      WriteFileAtomically(args.out + "/paths",
+                          std::to_string(path.from) + "_to_" + std::to_string(path.to) + ".csv",
+                          PathCsv(path, problem.variables));
+    }
+  }
+  if (args.json) {
+    std::cout << doc.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << (problem.name.empty() ? problem.source : problem.name) << "\n\ncomponents:\n";
+  for (const CriticalComponent& c : components) {
+    std::cout << "  " << c.id << "  " << ToString(c.type) << "  " << FormatVector(c.point)
+              << "  f = " << FormatNumber(c.f, 10) << "\n";
+  }
+  std::cout << "\ntransition costs B[from][to]:\n" << CostTable(costs.costs, components) << "\n"
+            << (args.verbose ? summary.FullReport() : summary.BriefReport()) << "\n";
+  if (!args.out.empty()) std::cout << "wrote " << args.out << "/costs.json and " << args.out << "/paths/\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+std::string CostTable(const Eigen::MatrixXd& costs, const std::vector<CriticalComponent>& components) {
+  std::vector<std::string> header = {"from \\ to"};
+  for (const CriticalComponent& c : components) header.push_back(std::to_string(c.id) + " " + ToString(c.type));
+  Table table(header);
+  for (int i = 0; i < costs.rows(); ++i) {
+    std::vector<std::string> row = {std::to_string(components[i].id) + " " + ToString(components[i].type)};
+    for (int j = 0; j < costs.cols(); ++j) row.push_back(FormatNumber(costs(i, j), 9));
+    table.AddRow(row);
+  }
+  return table.ToString();
+}
+
+Action AddActionsCommand(CLI::App& app) {
+  auto args = std::make_shared<ActionsArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "actions",
+      "Transition costs B_ij: the minimal Freidlin-Wentzell action from component i to j, for every\n"
+      "ordered pair (Gaussian noise), by the string method on Ceres, gradient flow for zero-cost pairs,\n"
+      "and shortest-path closure. Prints the matrix; --out writes costs.json and one CSV per path.");
+  cmd->add_option("problem", args->problem,
+                  "Problem file (JSON). Default: the embedded data/himmelblau.json.");
+  cmd->add_flag("--json", args->json,
+                "Print costs.json to stdout instead of a table (costs: null = +infinity).");
+  cmd->add_option("--out", args->out, "Write DIR/costs.json and DIR/paths/FROM_to_TO.csv.");
+  cmd->add_option("--tolerance", args->tolerance,
+                  "Relative tolerance of each action (Richardson error estimate).")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->threads, "Worker threads (0: all cores).")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--verbose", args->verbose, "Print the full solver report.");
+  return [args] { return Run(*args); };
+}
+
+}  // namespace ldsgd
