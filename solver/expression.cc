@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -84,6 +85,9 @@ double Apply(OpCode op, double a, double b, std::int32_t index) {
     case OpCode::kSinh: return std::sinh(a);
     case OpCode::kCosh: return std::cosh(a);
     case OpCode::kTanh: return std::tanh(a);
+    case OpCode::kAddConst: case OpCode::kSubConst: case OpCode::kConstSub:
+    case OpCode::kMulConst: case OpCode::kDivConst: case OpCode::kConstDiv:
+      return 0.0;  // not used: instructions only, never graph nodes
   }
   return 0.0;
 }
@@ -656,6 +660,9 @@ ExpressionGraph::Node ExpressionGraph::DerivativeOfNode(Node node, int variable)
     case OpCode::kSinh: return Mul(Unary(OpCode::kCosh, u), du);
     case OpCode::kCosh: return Mul(Unary(OpCode::kSinh, u), du);
     case OpCode::kTanh: return Mul(Sub(one(), PowInt(node, 2)), du);
+    case OpCode::kAddConst: case OpCode::kSubConst: case OpCode::kConstSub:
+    case OpCode::kMulConst: case OpCode::kDivConst: case OpCode::kConstDiv:
+      break;  // instructions only, never graph nodes
   }
   throw std::logic_error("unknown opcode in Derivative");
 }
@@ -665,8 +672,20 @@ ExpressionGraph::Node ExpressionGraph::DerivativeOfNode(Node node, int variable)
 
 Program ExpressionGraph::Compile(const std::vector<Node>& outputs) const {
   for (const Node n : outputs) CheckNode(n);
-  // Reachable nodes. Operands always have smaller ids than their users, so increasing id order is
-  // a topological order.
+  // Which operand of an arithmetic node is a kConstant that becomes the immediate of a kAddConst,
+  // ... instruction instead of an instruction of its own: 'a', 'b' or 0 for neither. When both
+  // are (a non-finite quotient, say), b is the immediate and a keeps its instruction.
+  const auto immediate = [this](const NodeData& d) -> char {
+    if (d.op != OpCode::kAdd && d.op != OpCode::kSub && d.op != OpCode::kMul &&
+        d.op != OpCode::kDiv) {
+      return 0;
+    }
+    if (nodes_[d.b].op == OpCode::kConstant) return 'b';
+    if (nodes_[d.a].op == OpCode::kConstant) return 'a';
+    return 0;
+  };
+  // Reachable nodes that need an instruction. Operands always have smaller ids than their users,
+  // so increasing id order is a topological order.
   std::vector<char> reachable(nodes_.size(), 0);
   std::vector<Node> stack(outputs.begin(), outputs.end());
   while (!stack.empty()) {
@@ -676,8 +695,9 @@ Program ExpressionGraph::Compile(const std::vector<Node>& outputs) const {
     reachable[n] = 1;
     const NodeData& d = nodes_[n];
     if (d.op == OpCode::kConstant || d.op == OpCode::kInput) continue;
-    stack.push_back(d.a);
-    if (HasOperandB(d.op)) stack.push_back(d.b);
+    const char c = immediate(d);
+    if (c != 'a') stack.push_back(d.a);
+    if (HasOperandB(d.op) && c != 'b') stack.push_back(d.b);
   }
   Program program;
   program.num_inputs_ = num_inputs();
@@ -690,6 +710,17 @@ Program ExpressionGraph::Compile(const std::vector<Node>& outputs) const {
       in.value = d.value;
     } else if (d.op == OpCode::kInput) {
       in.index = d.index;
+    } else if (const char c = immediate(d); c != 0) {
+      const bool first = c == 'a';  // the constant is the first operand
+      in.value = nodes_[first ? d.a : d.b].value;
+      in.a = slot[first ? d.b : d.a];
+      switch (d.op) {
+        // a + b and a * b are commutative in IEEE arithmetic: c + x is x + c exactly.
+        case OpCode::kAdd: in.op = OpCode::kAddConst; break;
+        case OpCode::kMul: in.op = OpCode::kMulConst; break;
+        case OpCode::kSub: in.op = first ? OpCode::kConstSub : OpCode::kSubConst; break;
+        default: in.op = first ? OpCode::kConstDiv : OpCode::kDivConst; break;
+      }
     } else {
       in.a = slot[d.a];
       if (HasOperandB(d.op)) in.b = slot[d.b];
@@ -700,6 +731,7 @@ Program ExpressionGraph::Compile(const std::vector<Node>& outputs) const {
   }
   program.outputs_.reserve(outputs.size());
   for (const Node n : outputs) program.outputs_.push_back(slot[n]);
+  program.BuildBatchSteps();
   return program;
 }
 
@@ -769,88 +801,421 @@ std::string ExpressionGraph::ToString(Node node) const {
 // ------------------------------------------------------------------------------------------------
 // Batch evaluation.
 //
-// Lanes are processed in blocks of kBlock: an inner loop with a constant trip count is what GCC's
-// -O2 ("very cheap") vectorizer accepts. The lanes past `count` up to the block boundary are
-// padding: inputs are padded with a copy of the last point, so every padding lane holds that
-// point's values and never produces a value the real lanes do not.
+// Each step is one tight loop over the lanes of a workspace row (kMaxBatch doubles), which the
+// compiler vectorizes. Lanes are processed in blocks of kBlock: an inner loop with a constant trip
+// count is what GCC's -O2 ("very cheap") vectorizer accepts. The lanes past `count` up to the
+// block boundary are padding: inputs are padded with a copy of the last point, so every padding
+// lane holds that point's values and never produces a value the real lanes do not.
+//
+// The steps do, lane by lane, exactly the IEEE operations Evaluate<double> does, in the same
+// order, so the results are bit-identical to it. For that, no floating-point contraction (see
+// kMayContract): a product and a sum fused in one step are not when FMA is available, and the
+// AVX2 clone below does not enable FMA.
 
 namespace {
 
-constexpr int kBlock = 8;
+using expression_internal::BatchRef;
+using expression_internal::BatchStep;
+using expression_internal::BatchThen;
 
+constexpr int kBlock = 8;
+constexpr std::ptrdiff_t kRow = Program::kMaxBatch;  // doubles per workspace row
+
+#define LDSGD_INLINE [[gnu::always_inline]] inline
+
+// out[k] = f(x[k]) and out[k] = f(x[k], y[k]) for k < lanes, a multiple of kBlock.
 template <typename F>
-inline void Lanes1(int blocks, const double* __restrict x, double* __restrict out, F f) {
-  for (int blk = 0; blk < blocks; ++blk) {
-    const double* __restrict xb = x + blk * kBlock;
-    double* __restrict ob = out + blk * kBlock;
-    for (int j = 0; j < kBlock; ++j) ob[j] = f(xb[j]);
+LDSGD_INLINE void Lanes1(int lanes, const double* __restrict x, double* __restrict out, F f) {
+  for (int k = 0; k < lanes; k += kBlock) {
+    for (int j = 0; j < kBlock; ++j) out[k + j] = f(x[k + j]);
   }
 }
 
 template <typename F>
-inline void Lanes2(int blocks, const double* __restrict x, const double* __restrict y,
-                   double* __restrict out, F f) {
-  for (int blk = 0; blk < blocks; ++blk) {
-    const double* __restrict xb = x + blk * kBlock;
-    const double* __restrict yb = y + blk * kBlock;
-    double* __restrict ob = out + blk * kBlock;
-    for (int j = 0; j < kBlock; ++j) ob[j] = f(xb[j], yb[j]);
+LDSGD_INLINE void Lanes2(int lanes, const double* __restrict x, const double* __restrict y,
+                         double* __restrict out, F f) {
+  for (int k = 0; k < lanes; k += kBlock) {
+    for (int j = 0; j < kBlock; ++j) out[k + j] = f(x[k + j], y[k + j]);
+  }
+}
+
+template <typename F>
+LDSGD_INLINE void Lanes3(int lanes, const double* __restrict x, const double* __restrict y,
+                         const double* __restrict z, double* __restrict out, F f) {
+  for (int k = 0; k < lanes; k += kBlock) {
+    for (int j = 0; j < kBlock; ++j) out[k + j] = f(x[k + j], y[k + j], z[k + j]);
+  }
+}
+
+// In place: io[k] = f(io[k]) and io[k] = f(io[k], y[k]).
+template <typename F>
+LDSGD_INLINE void LanesInPlace1(int lanes, double* __restrict io, F f) {
+  for (int k = 0; k < lanes; k += kBlock) {
+    for (int j = 0; j < kBlock; ++j) io[k + j] = f(io[k + j]);
+  }
+}
+
+template <typename F>
+LDSGD_INLINE void LanesInPlace2(int lanes, double* __restrict io, const double* __restrict y,
+                                F f) {
+  for (int k = 0; k < lanes; k += kBlock) {
+    for (int j = 0; j < kBlock; ++j) io[k + j] = f(io[k + j], y[k + j]);
   }
 }
 
 // Scalar library functions do not vectorize: compute the real lanes, copy the last into padding.
 template <typename F>
-inline void CallLanes(int count, int padded, const double* __restrict x, double* __restrict out,
-                      F f) {
+LDSGD_INLINE void CallLanes(int count, int lanes, const double* __restrict x,
+                            double* __restrict out, F f) {
   for (int k = 0; k < count; ++k) out[k] = f(x[k]);
-  for (int k = count; k < padded; ++k) out[k] = out[count - 1];
-}
-
-// In place: io[j] = f(io[j]) and io[j] = f(io[j], y[j]).
-template <typename F>
-inline void LanesInPlace1(int blocks, double* __restrict io, F f) {
-  for (int blk = 0; blk < blocks; ++blk) {
-    double* __restrict b = io + blk * kBlock;
-    for (int j = 0; j < kBlock; ++j) b[j] = f(b[j]);
-  }
-}
-
-template <typename F>
-inline void LanesInPlace2(int blocks, double* __restrict io, const double* __restrict y, F f) {
-  for (int blk = 0; blk < blocks; ++blk) {
-    double* __restrict b = io + blk * kBlock;
-    const double* __restrict yb = y + blk * kBlock;
-    for (int j = 0; j < kBlock; ++j) b[j] = f(b[j], yb[j]);
-  }
+  for (int k = count; k < lanes; ++k) out[k] = out[count - 1];
 }
 
 // Same multiplication sequence as expression_internal::PowInt, lane by lane.
-void PowIntLanes(int blocks, std::int32_t n, const double* __restrict x, double* __restrict out) {
+LDSGD_INLINE void PowIntLanes(int lanes, std::int32_t n, const double* __restrict x,
+                              double* __restrict out) {
   const auto copy = [](double v) { return v; };
   const auto square = [](double v) { return v * v; };
   if (n == 0) {
-    for (int k = 0; k < blocks * kBlock; ++k) out[k] = 1.0;
+    LanesInPlace1(lanes, out, [](double) { return 1.0; });
     return;
   }
   std::uint32_t m = expression_internal::Magnitude(n);
   if (m == 2) {  // the common case, without the temporary
-    Lanes1(blocks, x, out, square);
+    Lanes1(lanes, x, out, square);
   } else {
     double base[Program::kMaxBatch];
-    Lanes1(blocks, x, base, copy);
+    Lanes1(lanes, x, base, copy);
     while ((m & 1u) == 0) {
-      LanesInPlace1(blocks, base, square);
+      LanesInPlace1(lanes, base, square);
       m >>= 1;
     }
-    Lanes1(blocks, base, out, copy);
+    Lanes1(lanes, base, out, copy);
     m >>= 1;
     while (m != 0) {
-      LanesInPlace1(blocks, base, square);
-      if ((m & 1u) != 0) LanesInPlace2(blocks, out, base, [](double r, double v) { return r * v; });
+      LanesInPlace1(lanes, base, square);
+      if ((m & 1u) != 0) LanesInPlace2(lanes, out, base, [](double r, double v) { return r * v; });
       m >>= 1;
     }
   }
-  if (n < 0) LanesInPlace1(blocks, out, [](double r) { return 1.0 / r; });
+  if (n < 0) LanesInPlace1(lanes, out, [](double r) { return 1.0 / r; });
+}
+
+// A fused step: out = then(first(x, y), z or v).
+template <typename F>
+LDSGD_INLINE void FusedLanes(int lanes, BatchThen then, const double* __restrict x,
+                             const double* __restrict y, const double* __restrict z, double v,
+                             double* __restrict out, F first) {
+  using D = double;
+  switch (then) {
+    case BatchThen::kNone: break;
+    case BatchThen::kAdd:
+      Lanes3(lanes, x, y, z, out, [first](D a, D b, D c) { return first(a, b) + c; });
+      break;
+    case BatchThen::kMul:
+      Lanes3(lanes, x, y, z, out, [first](D a, D b, D c) { return first(a, b) * c; });
+      break;
+    case BatchThen::kSub:
+      Lanes3(lanes, x, y, z, out, [first](D a, D b, D c) { return first(a, b) - c; });
+      break;
+    case BatchThen::kSubFrom:
+      Lanes3(lanes, x, y, z, out, [first](D a, D b, D c) { return c - first(a, b); });
+      break;
+    case BatchThen::kDiv:
+      Lanes3(lanes, x, y, z, out, [first](D a, D b, D c) { return first(a, b) / c; });
+      break;
+    case BatchThen::kDivInto:
+      Lanes3(lanes, x, y, z, out, [first](D a, D b, D c) { return c / first(a, b); });
+      break;
+    case BatchThen::kAddConst:
+      Lanes2(lanes, x, y, out, [first, v](D a, D b) { return first(a, b) + v; });
+      break;
+    case BatchThen::kMulConst:
+      Lanes2(lanes, x, y, out, [first, v](D a, D b) { return first(a, b) * v; });
+      break;
+    case BatchThen::kSubConst:
+      Lanes2(lanes, x, y, out, [first, v](D a, D b) { return first(a, b) - v; });
+      break;
+    case BatchThen::kConstSub:
+      Lanes2(lanes, x, y, out, [first, v](D a, D b) { return v - first(a, b); });
+      break;
+    case BatchThen::kDivConst:
+      Lanes2(lanes, x, y, out, [first, v](D a, D b) { return first(a, b) / v; });
+      break;
+    case BatchThen::kConstDiv:
+      Lanes2(lanes, x, y, out, [first, v](D a, D b) { return v / first(a, b); });
+      break;
+  }
+}
+
+// Where the rows of one EvaluateBatch call are.
+struct Rows {
+  const double* inputs;
+  std::ptrdiff_t input_stride;
+  double* outputs;
+  std::ptrdiff_t output_stride;
+  double* workspace;
+  const double* constants;
+  // Inputs read from and outputs written to the caller's rows directly, not through workspace
+  // rows copied in and out.
+  bool in_place;
+
+  // The row a step writes: its slot's.
+  double* Out(const BatchRef& r) const {
+    if (in_place && r.output >= 0) return outputs + r.output * output_stride;
+    return workspace + r.slot * kRow;
+  }
+  // The row an operand reads, or null for none.
+  const double* In(const BatchRef& r) const {
+    if (r.constant >= 0) return constants + r.constant * kRow;
+    if (r.slot < 0) return nullptr;
+    if (in_place && r.input >= 0) return inputs + r.input * input_stride;
+    return Out(r);
+  }
+};
+
+// All steps over `lanes` lanes (the first `count` real).
+LDSGD_INLINE void RunStepsOn(const BatchStep* steps, std::size_t num_steps, int count, int lanes,
+                             const Rows& rows) {
+  for (std::size_t k = 0; k < num_steps; ++k) {
+    const BatchStep& s = steps[k];
+    double* __restrict out = rows.Out(s.out);
+    const double* __restrict x = rows.In(s.a);
+    const double* __restrict y = rows.In(s.b);
+    if (s.then != BatchThen::kNone) {
+      const double* __restrict z = rows.In(s.c);
+      const double v = s.value;
+      using D = double;
+      switch (s.op) {
+        case OpCode::kAdd: FusedLanes(lanes, s.then, x, y, z, v, out, [](D a, D b) { return a + b; }); break;
+        case OpCode::kSub: FusedLanes(lanes, s.then, x, y, z, v, out, [](D a, D b) { return a - b; }); break;
+        case OpCode::kMul: FusedLanes(lanes, s.then, x, y, z, v, out, [](D a, D b) { return a * b; }); break;
+        case OpCode::kDiv: FusedLanes(lanes, s.then, x, y, z, v, out, [](D a, D b) { return a / b; }); break;
+        default: break;  // BuildBatchSteps fuses only these
+      }
+      continue;
+    }
+    const double c = s.value;
+    switch (s.op) {
+      case OpCode::kConstant: LanesInPlace1(lanes, out, [c](double) { return c; }); break;
+      case OpCode::kInput: break;  // no steps: inputs are read through their rows
+      case OpCode::kAdd: Lanes2(lanes, x, y, out, [](double a, double b) { return a + b; }); break;
+      case OpCode::kSub: Lanes2(lanes, x, y, out, [](double a, double b) { return a - b; }); break;
+      case OpCode::kMul: Lanes2(lanes, x, y, out, [](double a, double b) { return a * b; }); break;
+      case OpCode::kDiv: Lanes2(lanes, x, y, out, [](double a, double b) { return a / b; }); break;
+      case OpCode::kAddConst: Lanes1(lanes, x, out, [c](double a) { return a + c; }); break;
+      case OpCode::kSubConst: Lanes1(lanes, x, out, [c](double a) { return a - c; }); break;
+      case OpCode::kConstSub: Lanes1(lanes, x, out, [c](double a) { return c - a; }); break;
+      case OpCode::kMulConst: Lanes1(lanes, x, out, [c](double a) { return a * c; }); break;
+      case OpCode::kDivConst: Lanes1(lanes, x, out, [c](double a) { return a / c; }); break;
+      case OpCode::kConstDiv: Lanes1(lanes, x, out, [c](double a) { return c / a; }); break;
+      case OpCode::kNeg: Lanes1(lanes, x, out, [](double a) { return -a; }); break;
+      case OpCode::kPowInt: PowIntLanes(lanes, s.index, x, out); break;
+      case OpCode::kPow:
+        for (int j = 0; j < count; ++j) out[j] = std::pow(x[j], y[j]);
+        for (int j = count; j < lanes; ++j) out[j] = out[count - 1];
+        break;
+      case OpCode::kExp: CallLanes(count, lanes, x, out, [](double a) { return std::exp(a); }); break;
+      case OpCode::kLog: CallLanes(count, lanes, x, out, [](double a) { return std::log(a); }); break;
+      case OpCode::kSqrt: CallLanes(count, lanes, x, out, [](double a) { return std::sqrt(a); }); break;
+      case OpCode::kSin: CallLanes(count, lanes, x, out, [](double a) { return std::sin(a); }); break;
+      case OpCode::kCos: CallLanes(count, lanes, x, out, [](double a) { return std::cos(a); }); break;
+      case OpCode::kTan: CallLanes(count, lanes, x, out, [](double a) { return std::tan(a); }); break;
+      case OpCode::kAtan: CallLanes(count, lanes, x, out, [](double a) { return std::atan(a); }); break;
+      case OpCode::kSinh: CallLanes(count, lanes, x, out, [](double a) { return std::sinh(a); }); break;
+      case OpCode::kCosh: CallLanes(count, lanes, x, out, [](double a) { return std::cosh(a); }); break;
+      case OpCode::kTanh: CallLanes(count, lanes, x, out, [](double a) { return std::tanh(a); }); break;
+    }
+  }
+}
+
+// Runtime ISA dispatch: an AVX2 clone (4 lanes per instruction instead of SSE2's 2) picked by the
+// loader where the CPU has it; the default clone keeps the binary running everywhere. Not "fma"
+// (nor an "arch=" that implies it): contracting a * b + c in the fused steps would break
+// bit-identity with Evaluate<double>. An AVX-512 clone measured slower (AMD Zen 5).
+// Define LDSGD_NO_BATCH_CLONES to build (and test) the portable code alone.
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(LDSGD_NO_BATCH_CLONES)
+#define LDSGD_BATCH_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LDSGD_BATCH_CLONES
+#endif
+
+LDSGD_BATCH_CLONES void RunSteps(const BatchStep* steps, std::size_t num_steps, int count,
+                                 int lanes, const Rows& rows) {
+  // A full batch, the common case, gets its own copy with the trip counts known at compile time.
+  if (lanes == Program::kMaxBatch) {
+    RunStepsOn(steps, num_steps, count, Program::kMaxBatch, rows);
+  } else {
+    RunStepsOn(steps, num_steps, count, lanes, rows);
+  }
+}
+
+#undef LDSGD_BATCH_CLONES
+#undef LDSGD_INLINE
+
+// The step as one of kAdd, kSub, kMul, kDiv on two rows, if it is one or can be written as one
+// with the same result: x ^ 2 is x * x (as PowInt computes it) and an immediate a constant row,
+// `add_constant` returns the ref of.
+template <typename AddConstant>
+bool AsBinary(const BatchStep& s, AddConstant add_constant, OpCode& op, BatchRef& a, BatchRef& b) {
+  switch (s.op) {
+    case OpCode::kAdd: case OpCode::kSub: case OpCode::kMul: case OpCode::kDiv:
+      op = s.op, a = s.a, b = s.b;
+      return true;
+    case OpCode::kPowInt:
+      if (s.index != 2) return false;
+      op = OpCode::kMul, a = s.a, b = s.a;
+      return true;
+    case OpCode::kAddConst: op = OpCode::kAdd, a = s.a, b = add_constant(s.value); return true;
+    case OpCode::kSubConst: op = OpCode::kSub, a = s.a, b = add_constant(s.value); return true;
+    case OpCode::kMulConst: op = OpCode::kMul, a = s.a, b = add_constant(s.value); return true;
+    case OpCode::kDivConst: op = OpCode::kDiv, a = s.a, b = add_constant(s.value); return true;
+    case OpCode::kConstSub: op = OpCode::kSub, a = add_constant(s.value), b = s.a; return true;
+    case OpCode::kConstDiv: op = OpCode::kDiv, a = add_constant(s.value), b = s.a; return true;
+    default:
+      return false;
+  }
+}
+
+// The step as the `then` of a fused step whose first operation computes its operand t (its a, or
+// its b when t_is_b) and c its other operand, if it can be one.
+bool AsThen(const BatchStep& s, bool t_is_b, BatchThen& then, BatchRef& t, BatchRef& c) {
+  t = t_is_b ? s.b : s.a;
+  c = t_is_b ? s.a : s.b;
+  switch (s.op) {
+    // IEEE addition and multiplication are commutative: c + t is t + c exactly.
+    case OpCode::kAdd: then = BatchThen::kAdd; return true;
+    case OpCode::kMul: then = BatchThen::kMul; return true;
+    case OpCode::kSub: then = t_is_b ? BatchThen::kSubFrom : BatchThen::kSub; return true;
+    case OpCode::kDiv: then = t_is_b ? BatchThen::kDivInto : BatchThen::kDiv; return true;
+    case OpCode::kAddConst: then = BatchThen::kAddConst; return !t_is_b;
+    case OpCode::kMulConst: then = BatchThen::kMulConst; return !t_is_b;
+    case OpCode::kSubConst: then = BatchThen::kSubConst; return !t_is_b;
+    case OpCode::kConstSub: then = BatchThen::kConstSub; return !t_is_b;
+    case OpCode::kDivConst: then = BatchThen::kDivConst; return !t_is_b;
+    case OpCode::kConstDiv: then = BatchThen::kConstDiv; return !t_is_b;
+    default: return false;
+  }
+}
+
+// Whether the compiler may contract a product and a sum in one expression into a fused
+// multiply-add, which rounds once where Evaluate<double> rounds twice: with -ffp-contract=fast
+// (GCC's default, also for ISO C++) on a target with FMA instructions. The steps keep products
+// and sums apart, in separate passes, then. The AVX2 clone does not enable FMA.
+#ifdef __FP_FAST_FMA
+constexpr bool kMayContract = true;
+#else
+constexpr bool kMayContract = false;
+#endif
+
+bool IsAdditive(BatchThen then) {
+  switch (then) {
+    case BatchThen::kAdd: case BatchThen::kSub: case BatchThen::kSubFrom:
+    case BatchThen::kAddConst: case BatchThen::kSubConst: case BatchThen::kConstSub:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void Program::BuildBatchSteps() {
+  batch_steps_.clear();
+  batch_inputs_.clear();
+  batch_outputs_.clear();
+  batch_constants_.clear();
+  // The first output of each slot, and the number of uses of each slot.
+  std::vector<std::int32_t> output_of(code_.size(), -1);
+  std::vector<int> uses(code_.size(), 0);
+  for (std::size_t j = outputs_.size(); j-- > 0;) {
+    output_of[outputs_[j]] = static_cast<std::int32_t>(j);
+    ++uses[outputs_[j]];
+  }
+  const auto ref = [&](std::int32_t slot) {
+    BatchRef r;
+    r.slot = slot;
+    if (slot >= 0 && code_[slot].op == OpCode::kInput) {
+      r.input = code_[slot].index;
+    } else if (slot >= 0) {
+      r.output = output_of[slot];
+    }
+    return r;
+  };
+  std::vector<std::int32_t> step_of(code_.size(), -1);  // the step computing each slot
+  for (std::size_t k = 0; k < code_.size(); ++k) {
+    const Instruction& in = code_[k];
+    const auto slot = static_cast<std::int32_t>(k);
+    if (in.a >= 0) ++uses[in.a];
+    if (in.b >= 0) ++uses[in.b];
+    if (in.op == OpCode::kInput) {
+      batch_inputs_.push_back(ref(slot));
+      continue;
+    }
+    step_of[k] = static_cast<std::int32_t>(batch_steps_.size());
+    batch_steps_.push_back(BatchStep{in.op, BatchThen::kNone, ref(slot), ref(in.a), ref(in.b),
+                                     BatchRef{}, in.index, in.value});
+  }
+  for (const std::int32_t slot : outputs_) batch_outputs_.push_back(ref(slot));
+
+  // Fusion. The steps are bound by memory traffic, not arithmetic: each reads its operand rows and
+  // writes its row. A binary step whose result has a single use, by another arithmetic step, is
+  // therefore done within that step's pass over the lanes, which saves writing its row and
+  // reading it back (and a dispatch). Each step takes part in at most one fusion. Consumers are
+  // visited last to first, so that in a chain the later pair fuses: gradients end in sums of
+  // products, the widest steps. The fused step computes the same operations in the same order.
+  // Constant operands of the first operation become rows of batch_constants_; the second
+  // operation keeps its immediate (a broadcast, where a row would cost a load per lane).
+  const auto add_constant = [this](double value) {
+    BatchRef r;
+    r.constant = static_cast<std::int32_t>(batch_constants_.size() / kRow);
+    batch_constants_.insert(batch_constants_.end(), kRow, value);
+    return r;
+  };
+  const auto no_constant = [](double) { return BatchRef{}; };
+  std::vector<char> fused(batch_steps_.size(), 0);     // taking part in a fusion already
+  std::vector<char> absorbed(batch_steps_.size(), 0);  // done within another step
+  for (std::size_t q = batch_steps_.size(); q-- > 0;) {
+    if (fused[q]) continue;
+    BatchStep& consumer = batch_steps_[q];
+    for (const bool t_is_b : {false, true}) {
+      BatchThen then;
+      BatchRef t, c;
+      if (!AsThen(consumer, t_is_b, then, t, c)) continue;
+      if (t.slot < 0 || step_of[t.slot] < 0 || uses[t.slot] != 1) continue;
+      const std::size_t p = static_cast<std::size_t>(step_of[t.slot]);
+      const BatchStep& producer = batch_steps_[p];
+      OpCode first;
+      BatchRef a, b;
+      if (fused[p] || !AsBinary(producer, no_constant, first, a, b)) continue;
+      if (kMayContract && first == OpCode::kMul && IsAdditive(then)) continue;
+      AsBinary(producer, add_constant, first, a, b);  // now with rows for its constants
+      consumer.op = first;
+      consumer.then = then;
+      consumer.a = a;
+      consumer.b = b;
+      consumer.c = c;  // consumer.value stays, for the *Const `then`s
+      fused[q] = fused[p] = absorbed[p] = 1;
+      break;
+    }
+  }
+  std::vector<BatchStep> kept;
+  for (std::size_t k = 0; k < batch_steps_.size(); ++k) {
+    if (!absorbed[k]) kept.push_back(batch_steps_[k]);
+  }
+  batch_steps_ = std::move(kept);
+}
+
+namespace {
+
+// The address range [first, last) of `rows` rows of `count` doubles, `stride` apart.
+std::pair<std::uintptr_t, std::uintptr_t> Extent(const double* base, int rows, int stride,
+                                                 int count) {
+  const auto row = [&](int i) {
+    return reinterpret_cast<std::uintptr_t>(base + static_cast<std::ptrdiff_t>(i) * stride);
+  };
+  const std::uintptr_t a = row(0), b = row(rows - 1);
+  return {std::min(a, b), std::max(a, b) + count * sizeof(double)};
 }
 
 }  // namespace
@@ -859,54 +1224,33 @@ void Program::EvaluateBatch(int count, const double* inputs, int input_stride, d
                             int output_stride, double* workspace) const {
   if (count <= 0) return;
   if (count > kMaxBatch) throw std::invalid_argument("EvaluateBatch: count > kMaxBatch");
-  const int blocks = (count + kBlock - 1) / kBlock;
-  const int padded = blocks * kBlock;
-  const std::size_t size = code_.size();
-  for (std::size_t k = 0; k < size; ++k) {
-    const Instruction& in = code_[k];
-    double* __restrict out = workspace + k * kMaxBatch;
-    const double* __restrict x = in.a >= 0 ? workspace + static_cast<std::size_t>(in.a) * kMaxBatch
-                                           : nullptr;
-    const double* __restrict y = in.b >= 0 ? workspace + static_cast<std::size_t>(in.b) * kMaxBatch
-                                           : nullptr;
-    switch (in.op) {
-      case OpCode::kConstant: {
-        const double value = in.value;
-        LanesInPlace1(blocks, out, [value](double) { return value; });
-        break;
-      }
-      case OpCode::kInput: {
-        const double* __restrict src =
-            inputs + static_cast<std::ptrdiff_t>(in.index) * input_stride;
-        for (int j = 0; j < count; ++j) out[j] = src[j];
-        for (int j = count; j < padded; ++j) out[j] = src[count - 1];
-        break;
-      }
-      case OpCode::kAdd: Lanes2(blocks, x, y, out, [](double a, double b) { return a + b; }); break;
-      case OpCode::kSub: Lanes2(blocks, x, y, out, [](double a, double b) { return a - b; }); break;
-      case OpCode::kMul: Lanes2(blocks, x, y, out, [](double a, double b) { return a * b; }); break;
-      case OpCode::kDiv: Lanes2(blocks, x, y, out, [](double a, double b) { return a / b; }); break;
-      case OpCode::kNeg: Lanes1(blocks, x, out, [](double a) { return -a; }); break;
-      case OpCode::kPowInt: PowIntLanes(blocks, in.index, x, out); break;
-      case OpCode::kPow:
-        for (int j = 0; j < count; ++j) out[j] = std::pow(x[j], y[j]);
-        for (int j = count; j < padded; ++j) out[j] = out[count - 1];
-        break;
-      case OpCode::kExp: CallLanes(count, padded, x, out, [](double a) { return std::exp(a); }); break;
-      case OpCode::kLog: CallLanes(count, padded, x, out, [](double a) { return std::log(a); }); break;
-      case OpCode::kSqrt: CallLanes(count, padded, x, out, [](double a) { return std::sqrt(a); }); break;
-      case OpCode::kSin: CallLanes(count, padded, x, out, [](double a) { return std::sin(a); }); break;
-      case OpCode::kCos: CallLanes(count, padded, x, out, [](double a) { return std::cos(a); }); break;
-      case OpCode::kTan: CallLanes(count, padded, x, out, [](double a) { return std::tan(a); }); break;
-      case OpCode::kAtan: CallLanes(count, padded, x, out, [](double a) { return std::atan(a); }); break;
-      case OpCode::kSinh: CallLanes(count, padded, x, out, [](double a) { return std::sinh(a); }); break;
-      case OpCode::kCosh: CallLanes(count, padded, x, out, [](double a) { return std::cosh(a); }); break;
-      case OpCode::kTanh: CallLanes(count, padded, x, out, [](double a) { return std::tanh(a); }); break;
+  const int lanes = (count + kBlock - 1) / kBlock * kBlock;
+  // In place, with no copies in or out, unless the lanes need padding past `count`, which the
+  // caller's rows may not have, or the outputs overlap the inputs or each other, which would
+  // then be overwritten before they are read. Otherwise inputs are copied to their workspace rows
+  // and padded, and outputs copied out of theirs at the end.
+  bool in_place = lanes == count && (num_outputs() <= 1 || std::abs(output_stride) >= count);
+  if (in_place && !batch_inputs_.empty() && !batch_outputs_.empty()) {
+    const auto in = Extent(inputs, num_inputs_, input_stride, count);
+    const auto out = Extent(outputs, num_outputs(), output_stride, count);
+    in_place = out.second <= in.first || in.second <= out.first;
+  }
+  const Rows rows{inputs, input_stride, outputs, output_stride, workspace,
+                  batch_constants_.data(), in_place};
+  if (!in_place) {
+    for (const BatchRef& r : batch_inputs_) {
+      const double* __restrict src = inputs + static_cast<std::ptrdiff_t>(r.input) * input_stride;
+      double* __restrict dst = workspace + r.slot * kRow;
+      for (int k = 0; k < count; ++k) dst[k] = src[k];
+      for (int k = count; k < lanes; ++k) dst[k] = src[count - 1];
     }
   }
-  const std::size_t num_outputs = outputs_.size();
-  for (std::size_t j = 0; j < num_outputs; ++j) {
-    const double* __restrict src = workspace + static_cast<std::size_t>(outputs_[j]) * kMaxBatch;
+  RunSteps(batch_steps_.data(), batch_steps_.size(), count, lanes, rows);
+  // The outputs not written in place: all of them, or those that are inputs or repeat a slot.
+  for (std::size_t j = 0; j < batch_outputs_.size(); ++j) {
+    const BatchRef& r = batch_outputs_[j];
+    if (in_place && r.output == static_cast<std::int32_t>(j)) continue;
+    const double* __restrict src = rows.In(r);
     double* __restrict dst = outputs + static_cast<std::ptrdiff_t>(j) * output_stride;
     for (int k = 0; k < count; ++k) dst[k] = src[k];
   }

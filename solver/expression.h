@@ -40,6 +40,15 @@ enum class OpCode : std::uint8_t {
   kPowInt,     // a ^ n, n a (possibly negative) integer held in `index`
   kPow,        // a ^ b, general real power
   kExp, kLog, kSqrt, kSin, kCos, kTan, kAtan, kSinh, kCosh, kTanh,
+  // Arithmetic with a constant operand held in `value`. Compile emits these instead of a separate
+  // kConstant instruction for the operand: one instruction less to run, and in batches one pass
+  // over the lanes less. The results are those of the kConstant form, bit for bit.
+  kAddConst,   // a + value
+  kSubConst,   // a - value
+  kConstSub,   // value - a
+  kMulConst,   // a * value
+  kDivConst,   // a / value
+  kConstDiv,   // value / a
 };
 
 // One instruction of a compiled program. Instruction k writes workspace slot k (SSA form).
@@ -48,8 +57,50 @@ struct Instruction {
   std::int32_t a = -1;      // first operand slot
   std::int32_t b = -1;      // second operand slot
   std::int32_t index = 0;   // kInput: input index; kPowInt: exponent
-  double value = 0.0;       // kConstant
+  double value = 0.0;       // kConstant and the *Const operations
 };
+
+namespace expression_internal {
+
+// Implementation details of Program::EvaluateBatch (expression.cc), not for use elsewhere.
+//
+// The row of lanes of one slot: a row of the program's constants if `constant` >= 0; else, when
+// the batch is evaluated in place, the caller's row of input `input` or of output `output` (the
+// slot's first), if >= 0; else workspace row `slot`.
+struct BatchRef {
+  std::int32_t slot = -1;
+  std::int32_t input = -1;
+  std::int32_t output = -1;
+  std::int32_t constant = -1;
+};
+// What a fused step does with the result t of its first operation and its row c or its value.
+enum class BatchThen : std::uint8_t {
+  kNone,       // not fused
+  kAdd,        // t + c
+  kMul,        // t * c
+  kSub,        // t - c
+  kSubFrom,    // c - t
+  kDiv,        // t / c
+  kDivInto,    // c / t
+  kAddConst,   // t + value
+  kMulConst,   // t * value
+  kSubConst,   // t - value
+  kConstSub,   // value - t
+  kDivConst,   // t / value
+  kConstDiv,   // value / t
+};
+// One instruction of the program, computing row `out` from rows `a` and `b`; or two fused into
+// one pass over the lanes: out = (a op b) then c or value. kInput instructions have no step:
+// their rows are read through BatchRef.
+struct BatchStep {
+  OpCode op;
+  BatchThen then;
+  BatchRef out, a, b, c;
+  std::int32_t index;  // kPowInt: exponent
+  double value;        // kConstant and the *Const operations
+};
+
+}  // namespace expression_internal
 
 // A compiled straight-line program: num_inputs() inputs -> num_outputs() outputs.
 // Thread-safe: all evaluation state lives in the caller's workspace.
@@ -75,9 +126,17 @@ class Program {
 
  private:
   friend class ExpressionGraph;
+
+  void BuildBatchSteps();  // batch_* from code_ and outputs_
+
   int num_inputs_ = 0;
   std::vector<Instruction> code_;
   std::vector<std::int32_t> outputs_;  // slot of each output
+  // The batch form of the program (EvaluateBatch, expression.cc).
+  std::vector<expression_internal::BatchStep> batch_steps_;
+  std::vector<expression_internal::BatchRef> batch_inputs_;   // the kInput slots
+  std::vector<expression_internal::BatchRef> batch_outputs_;  // outputs_ as rows
+  std::vector<double> batch_constants_;  // rows of the constants fused steps read (kMaxBatch each)
 };
 
 // Owns a hash-consed DAG of expression nodes over a fixed list of input symbols: the variables

@@ -65,7 +65,10 @@ void Program::Evaluate(const T* inputs, T* outputs, T* workspace) const {
       case OpCode::kMul: w[k] = w[in.a] * w[in.b]; break;
       case OpCode::kDiv: w[k] = w[in.a] / w[in.b]; break;
       case OpCode::kNeg: w[k] = -w[in.a]; break;
-      case OpCode::kPowInt: w[k] = expression_internal::PowInt(w[in.a], in.index); break;
+      case OpCode::kPowInt:
+        // Squares, the common case, without the loop; PowInt(a, 2) is also a * a.
+        w[k] = in.index == 2 ? w[in.a] * w[in.a] : expression_internal::PowInt(w[in.a], in.index);
+        break;
       case OpCode::kPow: w[k] = pow(w[in.a], w[in.b]); break;
       case OpCode::kExp: w[k] = exp(w[in.a]); break;
       case OpCode::kLog: w[k] = log(w[in.a]); break;
@@ -77,6 +80,13 @@ void Program::Evaluate(const T* inputs, T* outputs, T* workspace) const {
       case OpCode::kSinh: w[k] = sinh(w[in.a]); break;
       case OpCode::kCosh: w[k] = cosh(w[in.a]); break;
       case OpCode::kTanh: w[k] = tanh(w[in.a]); break;
+      // T(value), not the bare double: the same operation as on a kConstant slot (for Jets too).
+      case OpCode::kAddConst: w[k] = w[in.a] + T(in.value); break;
+      case OpCode::kSubConst: w[k] = w[in.a] - T(in.value); break;
+      case OpCode::kConstSub: w[k] = T(in.value) - w[in.a]; break;
+      case OpCode::kMulConst: w[k] = w[in.a] * T(in.value); break;
+      case OpCode::kDivConst: w[k] = w[in.a] / T(in.value); break;
+      case OpCode::kConstDiv: w[k] = T(in.value) / w[in.a]; break;
     }
   }
   const std::size_t num_outputs = outputs_.size();

@@ -42,7 +42,8 @@ double ExpressionObjective::Value(const double* x) const {
 double ExpressionObjective::Gradient(const double* x, double* gradient) const {
   double* out = Scratch(gradient_.workspace_size() + gradient_.num_outputs());
   gradient_.Evaluate(x, out, out + gradient_.num_outputs());
-  std::copy(out + 1, out + 1 + dimension_, gradient);
+  // A plain loop: std::copy of a few doubles compiles to a memmove call (14% of the time here).
+  for (int i = 0; i < dimension_; ++i) gradient[i] = out[1 + i];
   return out[0];
 }
 
