@@ -23,6 +23,8 @@ inline constexpr int kExitBadInput = 2;  // bad input: problem file, options, co
 using Action = std::function<int()>;
 Action AddCriticalCommand(CLI::App& app);
 Action AddActionsCommand(CLI::App& app);
+Action AddAnalyzeCommand(CLI::App& app);
+Action AddEnergiesCommand(CLI::App& app);
 
 // The B matrix as a table labelled by component id and type (shared by actions and analyze).
 std::string CostTable(const Eigen::MatrixXd& costs, const std::vector<CriticalComponent>& components);

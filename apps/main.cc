@@ -11,8 +11,10 @@ int main(int argc, char** argv) {
       "ldsgd");
   app.require_subcommand(1);
   app.set_version_flag("--version", "ldsgd 0.1.0");
+  const ldsgd::Action analyze = ldsgd::AddAnalyzeCommand(app);
   const ldsgd::Action critical = ldsgd::AddCriticalCommand(app);
   const ldsgd::Action actions = ldsgd::AddActionsCommand(app);
+  const ldsgd::Action energies = ldsgd::AddEnergiesCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,8 +23,10 @@ int main(int argc, char** argv) {
     return code == 0 ? ldsgd::kExitOk : ldsgd::kExitBadInput;
   }
   try {
+    if (app.got_subcommand("analyze")) return analyze();
     if (app.got_subcommand("critical")) return critical();
     if (app.got_subcommand("actions")) return actions();
+    if (app.got_subcommand("energies")) return energies();
   } catch (const ldsgd::InputError& e) {
     std::cerr << "ldsgd: error: " << e.what() << "\n";
     return ldsgd::kExitBadInput;

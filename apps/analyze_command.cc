@@ -1,0 +1,173 @@
+// `ldsgd analyze`: the main job. Critical components, transition costs, energies, ground states,
+// predictions, and the transition graph exports.
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "apps/commands.h"
+#include "apps/output.h"
+#include "apps/problem_argument.h"
+#include "graph/energies.h"
+#include "graph/graph_export.h"
+#include "solver/critical_points.h"
+#include "solver/input_error.h"
+#include "solver/predictions.h"
+#include "solver/serialization.h"
+#include "solver/transition_costs.h"
+
+namespace ldsgd {
+namespace {
+
+struct AnalyzeArgs {
+  std::string problem;
+  std::string out;
+  std::vector<double> step_sizes;
+  bool json = false;
+  bool verbose = false;
+  int threads = 0;
+  double tolerance = 1e-8;
+};
+
+nlohmann::json VectorOrNulls(const Eigen::VectorXd& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (int i = 0; i < v.size(); ++i) a.push_back(NumberOrNull(v[i]));
+  return a;
+}
+
+nlohmann::json PredictionsJson(const Predictions& p) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const StepSizePrediction& s : p.steps) {
+    nlohmann::json j = {{"step_size", s.step_size},
+                        {"stable", s.stable},
+                        {"log_weights", VectorOrNulls(s.log_weight)},
+                        {"weights", VectorOrNulls(s.weight)}};
+    if (s.laplace_mass.size() > 0) j["laplace_masses"] = VectorOrNulls(s.laplace_mass);
+    steps.push_back(j);
+  }
+  return {{"stability_bound", NumberOrNull(p.stability_bound)}, {"step_sizes", steps}, {"notes", p.notes}};
+}
+
+int Run(const AnalyzeArgs& args) {
+  const Problem problem = LoadProblemArgument(args.problem);
+  CriticalPointFinder::Options critical_options;
+  critical_options.num_threads = args.threads;
+  CriticalPointFinder::Summary critical_summary;
+  const std::vector<CriticalComponent> components =
+      CriticalPointFinder(critical_options).Find(*problem.objective, problem.domain, &critical_summary);
+  if (!critical_summary.success) throw InputError(problem.source, "", critical_summary.error);
+
+  TransitionCostSolver::Options cost_options;
+  cost_options.num_threads = args.threads;
+  cost_options.action.relative_tolerance = args.tolerance;
+  TransitionCostSolver::Summary cost_summary;
+  const TransitionCosts costs = TransitionCostSolver(cost_options).Solve(problem, components, &cost_summary);
+  if (!cost_summary.success) throw InputError(problem.source, "noise", cost_summary.error);
+
+  // Ground states tie within the accuracy the costs were computed to (10x their relative
+  // tolerance), not within rounding: degenerate minima (Himmelblau's four) must tie.
+  EnergiesOptions energy_options;
+  energy_options.tie_tolerance = std::max(energy_options.tie_tolerance, 10.0 * args.tolerance);
+  const Energies energies = ComputeEnergies(costs.costs, energy_options);
+  if (!energies.error.empty()) {
+    std::cerr << "ldsgd: internal error: energies: " << energies.error << "\n";
+    return kExitFailure;
+  }
+  const std::vector<double> steps = args.step_sizes.empty() ? problem.step_sizes : args.step_sizes;
+  const Predictions predictions = Predict(problem, components, energies.relative, steps);
+
+  nlohmann::json report = ToJson(costs);
+  report["problem"] = problem.name;
+  report["variables"] = problem.variables;
+  report["components"] = ToJson(components);
+  report["energies"] = VectorOrNulls(energies.relative);
+  report["ground_states"] = energies.ground_states;
+  report["trees"] = energies.trees;
+  report["predictions"] = PredictionsJson(predictions);
+
+  if (!args.out.empty()) {
+    std::vector<GraphNode> nodes;
+    for (const CriticalComponent& c : components) nodes.push_back({ToString(c.type), c.f});
+    // Everything is computed before anything is written: a failure leaves no partial output.
+    const std::string dot = ToDot(costs.costs, nodes, energies);
+    const std::string graphml = ToGraphML(costs.costs, nodes, energies);
+    WriteFileAtomically(args.out, "report.json", report.dump(2) + "\n");
+    WriteFileAtomically(args.out, "graph.dot", dot);
+    WriteFileAtomically(args.out, "graph.graphml", graphml);
+    for (const TransitionPath& path : costs.paths) {
+      if (path.nodes.rows() == 0) continue;
+      WriteFileAtomically(args.out + "/paths",
+                          std::to_string(path.from) + "_to_" + std::to_string(path.to) + ".csv",
+                          PathCsv(path, problem.variables));
+    }
+  }
+  if (args.json) {
+    std::cout << report.dump(2) << "\n";
+    return kExitOk;
+  }
+
+  std::cout << (problem.name.empty() ? problem.source : problem.name) << "\n\n";
+  std::vector<std::string> header = {"id", "type", "point", "f", "E"};
+  for (const StepSizePrediction& s : predictions.steps) header.push_back("weight(eta=" + FormatNumber(s.step_size, 4) + ")");
+  Table table(header);
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    const CriticalComponent& c = components[i];
+    std::string type = ToString(c.type);
+    if (c.type == CriticalType::kSaddle) type += " (index " + std::to_string(c.index) + ")";
+    std::vector<std::string> row = {std::to_string(c.id), type, FormatVector(c.point, 7), FormatNumber(c.f, 8),
+                                    FormatNumber(energies.relative[i], 8)};
+    for (const StepSizePrediction& s : predictions.steps) row.push_back(FormatNumber(s.weight[i], 4));
+    table.AddRow(row);
+  }
+  std::cout << table.ToString() << "\nground state" << (energies.ground_states.size() > 1 ? "s" : "") << ":";
+  for (int g : energies.ground_states) std::cout << " " << g;
+  std::cout << "\n";
+  for (const StepSizePrediction& s : predictions.steps) {
+    if (!s.stable) {
+      std::cout << "warning: eta = " << FormatNumber(s.step_size, 4) << " exceeds the stability bound 2/lambda_max = "
+                << FormatNumber(predictions.stability_bound, 4) << ": the chain is not SGD-like near the minima\n";
+    }
+  }
+  if (!predictions.steps.empty() && predictions.steps[0].laplace_mass.size() > 0) {
+    std::cout << "Laplace-corrected masses of the minima (isotropic noise, THEORY.md section 6):\n";
+    for (const StepSizePrediction& s : predictions.steps) {
+      std::cout << "  eta = " << FormatNumber(s.step_size, 4) << ":";
+      for (std::size_t i = 0; i < components.size(); ++i) {
+        if (!std::isnan(s.laplace_mass[i])) std::cout << "  [" << i << "] " << FormatNumber(s.laplace_mass[i], 4);
+      }
+      std::cout << "\n";
+    }
+  }
+  for (const std::string& note : predictions.notes) std::cout << "note: " << note << "\n";
+  if (args.verbose) std::cout << "\ntransition costs B[from][to]:\n" << CostTable(costs.costs, components);
+  std::cout << "\n" << (args.verbose ? critical_summary.FullReport() : critical_summary.BriefReport()) << "\n"
+            << (args.verbose ? cost_summary.FullReport() : cost_summary.BriefReport()) << "\n";
+  if (!args.out.empty()) {
+    std::cout << "wrote " << args.out << "/report.json, graph.dot, graph.graphml and paths/\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Action AddAnalyzeCommand(CLI::App& app) {
+  auto args = std::make_shared<AnalyzeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "analyze",
+      "The main job: critical components, transition costs B_ij, energies E_i (minimum spanning\n"
+      "in-arborescences), ground states and predicted long-run weights exp(-E_i/eta); with --out, the\n"
+      "report (report.json), the transition graph (graph.dot, graph.graphml) and the paths (paths/).");
+  cmd->add_option("problem", args->problem, "Problem file (JSON). Default: the embedded data/himmelblau.json.");
+  cmd->add_option("--out", args->out, "Write DIR/report.json, DIR/graph.dot, DIR/graph.graphml, DIR/paths/.");
+  cmd->add_option("--step-sizes", args->step_sizes, "Step sizes for the predictions (default: the problem's).")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", args->json, "Print report.json to stdout instead of the summary.");
+  cmd->add_option("--tolerance", args->tolerance, "Relative tolerance of each action.")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->threads, "Worker threads (0: all cores).")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--verbose", args->verbose, "Print the cost matrix and the full solver reports.");
+  return [args] { return Run(*args); };
+}
+
+}  // namespace ldsgd

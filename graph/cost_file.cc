@@ -1,0 +1,116 @@
+#include "graph/cost_file.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "solver/input_error.h"
+
+namespace ldsgd {
+namespace {
+
+using json = nlohmann::json;
+
+const char* TypeName(const json& j) {
+  if (j.is_null()) return "null";
+  if (j.is_boolean()) return "a boolean";
+  if (j.is_number()) return "a number";
+  if (j.is_string()) return "a string";
+  if (j.is_array()) return "an array";
+  return "an object";
+}
+
+// What the value was, for messages: a string is quoted ("nan" must be recognisable as a string).
+std::string Describe(const json& j) {
+  if (j.is_string()) return "a string " + j.dump();
+  return TypeName(j);
+}
+
+// The shortest spelling that reads back as v, as in ValidateCostMatrix.
+std::string Spell(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buffer[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
+    if (std::strtod(buffer, nullptr) == v) break;
+  }
+  return buffer;
+}
+
+std::string StripJsonTag(const std::string& what) {
+  const std::size_t close = what.find("] ");
+  return close == std::string::npos ? what : what.substr(close + 2);
+}
+
+std::string Entry(std::size_t i, std::size_t j) {
+  return "costs[" + std::to_string(i) + "][" + std::to_string(j) + "]";
+}
+
+}  // namespace
+
+Eigen::MatrixXd LoadCostFile(const std::string& path) {
+  std::error_code ec;
+  // A directory opens as a stream that reads nothing, which would pass for an empty JSON text.
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "cannot read file: is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "", "cannot open file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError(path, "", "cannot read file");
+
+  json root;
+  try {
+    root = json::parse(text.str());
+  } catch (const json::exception& e) {
+    throw InputError(path, "", "invalid JSON: " + StripJsonTag(e.what()));
+  }
+  if (!root.is_object()) throw InputError(path, "", std::string("must be an object, got ") + TypeName(root));
+  if (!root.contains("costs")) throw InputError(path, "costs", "missing");
+  const json& rows = root["costs"];
+  if (!rows.is_array()) {
+    throw InputError(path, "costs", std::string("must be an array of rows, got ") + TypeName(rows));
+  }
+
+  const std::size_t p = rows.size();
+  Eigen::MatrixXd costs(p, p);
+  for (std::size_t i = 0; i < p; ++i) {
+    const std::string row_field = "costs[" + std::to_string(i) + "]";
+    const json& row = rows[i];
+    if (!row.is_array()) {
+      throw InputError(path, row_field, std::string("must be an array, got ") + TypeName(row));
+    }
+    if (row.size() != p) {
+      throw InputError(path, row_field,
+                       "has " + std::to_string(row.size()) + " entries, expected " + std::to_string(p) +
+                           " (the matrix must be square)");
+    }
+    for (std::size_t j = 0; j < p; ++j) {
+      const json& entry = row[j];
+      double b;
+      if (entry.is_null()) {
+        b = std::numeric_limits<double>::infinity();
+      } else if (entry.is_number()) {
+        b = entry.get<double>();
+      } else {
+        throw InputError(path, Entry(i, j), "must be a number or null (+infinity), got " + Describe(entry));
+      }
+      // JSON has no NaN literal, but a parser extension or a future format might deliver one.
+      if (std::isnan(b)) throw InputError(path, Entry(i, j), "must be a number, got NaN");
+      if (b < 0.0) throw InputError(path, Entry(i, j), "must be >= 0, got " + Spell(b));
+      if (i == j && b != 0.0) {
+        const std::string got = entry.is_null() ? "null (+infinity)" : Spell(b);
+        throw InputError(path, Entry(i, j), "diagonal entry must be 0, got " + got);
+      }
+      costs(i, j) = b;
+    }
+  }
+  return costs;
+}
+
+}  // namespace ldsgd
