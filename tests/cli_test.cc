@@ -138,4 +138,49 @@ TEST_F(Cli, MissingFileAndBadOptionsExitTwo) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST_F(Cli, EnergiesReadsCostFilesAndRejectsBadOnes) {
+  const std::string good = Write("costs.json", R"({"costs": [[0, 1, null], [2, 0, 3], [0.5, null, 0]]})");
+  Result r = Run("energies " + good + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["energies"].size(), 3u);
+  EXPECT_EQ(j["ground_states"].size(), 1u);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"costs": [[0, 1], [2, 0], [1, 1]]})", "costs"},
+      {R"({"costs": [[0, -1], [2, 0]]})", "field 'costs[0][1]'"},
+      {R"({"costs": [[0, "nan"], [2, 0]]})", "field 'costs[0][1]'"},
+      {R"({"costs": [[1, 1], [2, 0]]})", "field 'costs[0][0]'"},
+      {R"({"cost": []})", "field 'costs'"},
+      {R"({"costs": [[0, 1], [2, 0]])", "invalid JSON"},
+  };
+  int k = 0;
+  for (const auto& [content, expected] : bad) {
+    SCOPED_TRACE(content);
+    const std::string file = Write("bad_costs" + std::to_string(k++) + ".json", content);
+    r = Run("energies " + file);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.find("ldsgd: error: " + file + ": "), 0u) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.out.empty());
+  }
+}
+
+TEST_F(Cli, AnalyzeJsonOnTheTiltedDoubleWell) {
+  const Result r = Run("analyze " + Data("tilted_double_well.json") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ground_states"], nlohmann::json::array({0}));
+  EXPECT_EQ(j["predictions"]["step_sizes"].size(), 3u);
+  EXPECT_EQ(j["paths"].size(), 6u);
+}
+
+TEST_F(Cli, AnalyzeBadInputWritesNothing) {
+  const std::string file = Write("bad.json", R"({"variables": ["x"], "objective": "x^", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})");
+  const Result r = Run("analyze " + file + " --out " + (dir_ / "out").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
 }  // namespace
