@@ -5,6 +5,7 @@
 
 #include "apps/commands.h"
 #include "apps/output.h"
+#include "apps/pipeline.h"
 #include "apps/problem_argument.h"
 #include "solver/critical_points.h"
 #include "solver/input_error.h"
@@ -25,34 +26,17 @@ struct ActionsArgs {
 
 int Run(const ActionsArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
-  CriticalPointFinder::Options critical_options;
-  critical_options.num_threads = args.threads;
-  CriticalPointFinder::Summary critical_summary;
-  const std::vector<CriticalComponent> components =
-      CriticalPointFinder(critical_options).Find(*problem.objective, problem.domain, &critical_summary);
-  if (!critical_summary.success) throw InputError(problem.source, "", critical_summary.error);
-
-  TransitionCostSolver::Options options;
-  options.num_threads = args.threads;
-  options.action.relative_tolerance = args.tolerance;
-  TransitionCostSolver::Summary summary;
-  const TransitionCosts costs = TransitionCostSolver(options).Solve(problem, components, &summary);
-  if (!summary.success) {
-    // A covariance that is not positive definite, or a noise model without costs, is the input's fault.
-    throw InputError(problem.source, "noise", summary.error);
-  }
+  const CostPipeline run = ComputeCosts(problem, args.threads, args.tolerance);
+  const std::vector<CriticalComponent>& components = run.components;
+  const TransitionCosts& costs = run.costs;
+  const TransitionCostSolver::Summary& summary = run.cost_summary;
 
   nlohmann::json doc = ToJson(costs);
   doc["components"] = ToJson(components);
   doc["variables"] = problem.variables;
   if (!args.out.empty()) {
     WriteFileAtomically(args.out, "costs.json", doc.dump(2) + "\n");
-    for (const TransitionPath& path : costs.paths) {
-      if (path.nodes.rows() == 0) continue;
-      WriteFileAtomically(args.out + "/paths",
-                          std::to_string(path.from) + "_to_" + std::to_string(path.to) + ".csv",
-                          PathCsv(path, problem.variables));
-    }
+    WritePathFiles(args.out + "/paths", costs, problem.variables);
   }
   if (args.json) {
     std::cout << doc.dump(2) << "\n";

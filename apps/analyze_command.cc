@@ -8,6 +8,7 @@
 
 #include "apps/commands.h"
 #include "apps/output.h"
+#include "apps/pipeline.h"
 #include "apps/problem_argument.h"
 #include "graph/energies.h"
 #include "graph/graph_export.h"
@@ -51,19 +52,9 @@ nlohmann::json PredictionsJson(const Predictions& p) {
 
 int Run(const AnalyzeArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
-  CriticalPointFinder::Options critical_options;
-  critical_options.num_threads = args.threads;
-  CriticalPointFinder::Summary critical_summary;
-  const std::vector<CriticalComponent> components =
-      CriticalPointFinder(critical_options).Find(*problem.objective, problem.domain, &critical_summary);
-  if (!critical_summary.success) throw InputError(problem.source, "", critical_summary.error);
-
-  TransitionCostSolver::Options cost_options;
-  cost_options.num_threads = args.threads;
-  cost_options.action.relative_tolerance = args.tolerance;
-  TransitionCostSolver::Summary cost_summary;
-  const TransitionCosts costs = TransitionCostSolver(cost_options).Solve(problem, components, &cost_summary);
-  if (!cost_summary.success) throw InputError(problem.source, "noise", cost_summary.error);
+  const CostPipeline run = ComputeCosts(problem, args.threads, args.tolerance);
+  const std::vector<CriticalComponent>& components = run.components;
+  const TransitionCosts& costs = run.costs;
 
   // Ground states tie within the accuracy the costs were computed to (10x their relative
   // tolerance), not within rounding: degenerate minima (Himmelblau's four) must tie.
@@ -95,12 +86,7 @@ int Run(const AnalyzeArgs& args) {
     WriteFileAtomically(args.out, "report.json", report.dump(2) + "\n");
     WriteFileAtomically(args.out, "graph.dot", dot);
     WriteFileAtomically(args.out, "graph.graphml", graphml);
-    for (const TransitionPath& path : costs.paths) {
-      if (path.nodes.rows() == 0) continue;
-      WriteFileAtomically(args.out + "/paths",
-                          std::to_string(path.from) + "_to_" + std::to_string(path.to) + ".csv",
-                          PathCsv(path, problem.variables));
-    }
+    WritePathFiles(args.out + "/paths", costs, problem.variables);
   }
   if (args.json) {
     std::cout << report.dump(2) << "\n";
@@ -141,8 +127,8 @@ int Run(const AnalyzeArgs& args) {
   }
   for (const std::string& note : predictions.notes) std::cout << "note: " << note << "\n";
   if (args.verbose) std::cout << "\ntransition costs B[from][to]:\n" << CostTable(costs.costs, components);
-  std::cout << "\n" << (args.verbose ? critical_summary.FullReport() : critical_summary.BriefReport()) << "\n"
-            << (args.verbose ? cost_summary.FullReport() : cost_summary.BriefReport()) << "\n";
+  std::cout << "\n" << (args.verbose ? run.critical_summary.FullReport() : run.critical_summary.BriefReport()) << "\n"
+            << (args.verbose ? run.cost_summary.FullReport() : run.cost_summary.BriefReport()) << "\n";
   if (!args.out.empty()) {
     std::cout << "wrote " << args.out << "/report.json, graph.dot, graph.graphml and paths/\n";
   }

@@ -11,37 +11,19 @@
 #include <nlohmann/json.hpp>
 
 #include "solver/input_error.h"
+#include "solver/input_text.h"
 
 namespace ldsgd {
 namespace {
 
 using json = nlohmann::json;
 
-const char* TypeName(const json& j) {
-  if (j.is_null()) return "null";
-  if (j.is_boolean()) return "a boolean";
-  if (j.is_number()) return "a number";
-  if (j.is_string()) return "a string";
-  if (j.is_array()) return "an array";
-  return "an object";
-}
-
 // What the value was, for messages: a string is quoted ("nan" must be recognisable as a string).
 std::string Describe(const json& j) {
   if (j.is_string()) return "a string " + j.dump();
-  return TypeName(j);
+  return JsonTypeName(j);
 }
 
-// The shortest spelling that reads back as v, as in ValidateCostMatrix.
-std::string Spell(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buffer[32];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
-    if (std::strtod(buffer, nullptr) == v) break;
-  }
-  return buffer;
-}
 
 std::string StripJsonTag(const std::string& what) {
   const std::size_t close = what.find("] ");
@@ -70,11 +52,11 @@ Eigen::MatrixXd LoadCostFile(const std::string& path) {
   } catch (const json::exception& e) {
     throw InputError(path, "", "invalid JSON: " + StripJsonTag(e.what()));
   }
-  if (!root.is_object()) throw InputError(path, "", std::string("must be an object, got ") + TypeName(root));
+  if (!root.is_object()) throw InputError(path, "", std::string("must be an object, got ") + JsonTypeName(root));
   if (!root.contains("costs")) throw InputError(path, "costs", "missing");
   const json& rows = root["costs"];
   if (!rows.is_array()) {
-    throw InputError(path, "costs", std::string("must be an array of rows, got ") + TypeName(rows));
+    throw InputError(path, "costs", std::string("must be an array of rows, got ") + JsonTypeName(rows));
   }
 
   const std::size_t p = rows.size();
@@ -83,7 +65,7 @@ Eigen::MatrixXd LoadCostFile(const std::string& path) {
     const std::string row_field = "costs[" + std::to_string(i) + "]";
     const json& row = rows[i];
     if (!row.is_array()) {
-      throw InputError(path, row_field, std::string("must be an array, got ") + TypeName(row));
+      throw InputError(path, row_field, std::string("must be an array, got ") + JsonTypeName(row));
     }
     if (row.size() != p) {
       throw InputError(path, row_field,
@@ -102,9 +84,9 @@ Eigen::MatrixXd LoadCostFile(const std::string& path) {
       }
       // JSON has no NaN literal, but a parser extension or a future format might deliver one.
       if (std::isnan(b)) throw InputError(path, Entry(i, j), "must be a number, got NaN");
-      if (b < 0.0) throw InputError(path, Entry(i, j), "must be >= 0, got " + Spell(b));
+      if (b < 0.0) throw InputError(path, Entry(i, j), "must be >= 0, got " + ShortestSpelling(b));
       if (i == j && b != 0.0) {
-        const std::string got = entry.is_null() ? "null (+infinity)" : Spell(b);
+        const std::string got = entry.is_null() ? "null (+infinity)" : ShortestSpelling(b);
         throw InputError(path, Entry(i, j), "diagonal entry must be 0, got " + got);
       }
       costs(i, j) = b;

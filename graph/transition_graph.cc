@@ -7,6 +7,8 @@
 
 #include <boost/graph/strong_components.hpp>
 
+#include "solver/input_text.h"
+
 namespace ldsgd {
 namespace {
 
@@ -21,17 +23,6 @@ std::string At(int i, int j) {
   return s;
 }
 
-// The shortest "%g" spelling that reads back as `v` ("-0.5", not "-0.50000000000000000"), so a
-// message names the very number in the input.
-std::string Spell(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buffer[32];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
-    if (std::strtod(buffer, nullptr) == v) break;
-  }
-  return buffer;
-}
 
 }  // namespace
 
@@ -43,8 +34,8 @@ std::string ValidateCostMatrix(const Eigen::MatrixXd& costs) {
     for (int j = 0; j < costs.cols(); ++j) {
       const double b = costs(i, j);
       if (std::isnan(b)) return "NaN" + At(i, j);
-      if (b < 0.0) return "negative entry " + Spell(b) + At(i, j);
-      if (i == j && b != 0.0) return "nonzero diagonal entry " + Spell(b) + At(i, j);
+      if (b < 0.0) return "negative entry " + ShortestSpelling(b) + At(i, j);
+      if (i == j && b != 0.0) return "nonzero diagonal entry " + ShortestSpelling(b) + At(i, j);
     }
   }
   return "";

@@ -12,21 +12,13 @@
 #include "solver/builtin_objectives.h"
 #include "solver/expression_objective.h"
 #include "solver/input_error.h"
+#include "solver/input_text.h"
 #include "solver/low_discrepancy.h"
 
 namespace ldsgd {
 namespace {
 
 using json = nlohmann::json;
-
-const char* TypeName(const json& j) {
-  if (j.is_null()) return "null";
-  if (j.is_boolean()) return "a boolean";
-  if (j.is_number()) return "a number";
-  if (j.is_string()) return "a string";
-  if (j.is_array()) return "an array";
-  return "an object";
-}
 
 // Reads fields of one JSON object, naming each by its path ("noise.covariance[0][1]") in errors.
 class Reader {
@@ -38,7 +30,7 @@ class Reader {
   }
 
   void RequireObject(const json& j, const std::string& field) const {
-    if (!j.is_object()) Fail(field, std::string("must be an object, got ") + TypeName(j));
+    if (!j.is_object()) Fail(field, std::string("must be an object, got ") + JsonTypeName(j));
   }
 
   // Rejects fields outside `allowed`: a misspelt optional field must not be ignored silently.
@@ -62,19 +54,19 @@ class Reader {
   }
 
   double Number(const json& j, const std::string& field) const {
-    if (!j.is_number()) Fail(field, std::string("must be a number, got ") + TypeName(j));
+    if (!j.is_number()) Fail(field, std::string("must be a number, got ") + JsonTypeName(j));
     const double v = j.get<double>();
     if (!std::isfinite(v)) Fail(field, "must be finite");
     return v;
   }
 
   std::string String(const json& j, const std::string& field) const {
-    if (!j.is_string()) Fail(field, std::string("must be a string, got ") + TypeName(j));
+    if (!j.is_string()) Fail(field, std::string("must be a string, got ") + JsonTypeName(j));
     return j.get<std::string>();
   }
 
   const json& Array(const json& j, const std::string& field) const {
-    if (!j.is_array()) Fail(field, std::string("must be an array, got ") + TypeName(j));
+    if (!j.is_array()) Fail(field, std::string("must be an array, got ") + JsonTypeName(j));
     return j;
   }
 
@@ -185,7 +177,7 @@ NoiseModel ParseNoise(const Reader& r, const json& j, Problem& p) {
         } else if (row[k].is_string()) {
           entries[i * d + k] = r.Expression(graph, row[k].get<std::string>(), field);
         } else {
-          r.Fail(field, std::string("must be a number or an expression string, got ") + TypeName(row[k]));
+          r.Fail(field, std::string("must be a number or an expression string, got ") + JsonTypeName(row[k]));
         }
         constant = constant && graph.IsConstant(entries[i * d + k]);
       }
@@ -312,7 +304,7 @@ void ParseObjective(const Reader& r, const json& root, Problem& p) {
     return;
   }
   r.Fail("objective", std::string("must be an expression string, {\"builtin\": NAME, \"params\": "
-                                  "{...}} or {\"sum\": [EXPR, ...]}, got ") + TypeName(obj));
+                                  "{...}} or {\"sum\": [EXPR, ...]}, got ") + JsonTypeName(obj));
 }
 
 Problem Parse(const json& root, const std::string& source) {

@@ -309,7 +309,6 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
   s.refine_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_coarse).count();
   for (const Job& job : refined) {
     s.slowest_pair_seconds = std::max(s.slowest_pair_seconds, job.summary.time_seconds);
-    if (getenv("LDSGD_DEBUG")) fprintf(stderr, "%d->%d %s\n", job.from, job.to, job.summary.FullReport().c_str());
   }
 
   auto edge_path = [&](int i, int j, TransitionPath& t) {

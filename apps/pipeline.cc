@@ -1,0 +1,33 @@
+#include "apps/pipeline.h"
+
+#include "apps/output.h"
+#include "solver/input_error.h"
+#include "solver/serialization.h"
+
+namespace ldsgd {
+
+CostPipeline ComputeCosts(const Problem& problem, int threads, double relative_tolerance) {
+  CostPipeline out;
+  CriticalPointFinder::Options critical_options;
+  critical_options.num_threads = threads;
+  out.components = CriticalPointFinder(critical_options).Find(*problem.objective, problem.domain, &out.critical_summary);
+  if (!out.critical_summary.success) throw InputError(problem.source, "", out.critical_summary.error);
+  TransitionCostSolver::Options cost_options;
+  cost_options.num_threads = threads;
+  cost_options.action.relative_tolerance = relative_tolerance;
+  out.costs = TransitionCostSolver(cost_options).Solve(problem, out.components, &out.cost_summary);
+  // A covariance that is not positive definite, or a noise model without costs, is the input's fault.
+  if (!out.cost_summary.success) throw InputError(problem.source, "noise", out.cost_summary.error);
+  return out;
+}
+
+void WritePathFiles(const std::string& dir, const TransitionCosts& costs,
+                    const std::vector<std::string>& variables) {
+  for (const TransitionPath& path : costs.paths) {
+    if (path.nodes.rows() == 0) continue;
+    WriteFileAtomically(dir, std::to_string(path.from) + "_to_" + std::to_string(path.to) + ".csv",
+                        PathCsv(path, variables));
+  }
+}
+
+}  // namespace ldsgd

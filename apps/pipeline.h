@@ -1,0 +1,32 @@
+// The steps every analysis command shares: the critical components of a problem and the
+// transition costs between them, with the CLI's error policy (bad input -> InputError).
+#ifndef LDSGD_APPS_PIPELINE_H_
+#define LDSGD_APPS_PIPELINE_H_
+
+#include <string>
+#include <vector>
+
+#include "solver/critical_points.h"
+#include "solver/problem.h"
+#include "solver/transition_costs.h"
+
+namespace ldsgd {
+
+struct CostPipeline {
+  std::vector<CriticalComponent> components;
+  CriticalPointFinder::Summary critical_summary;
+  TransitionCosts costs;
+  TransitionCostSolver::Summary cost_summary;
+};
+
+// Throws InputError (naming the problem file) when the search or the costs cannot be computed for
+// this input: invalid options, a noise model without costs, a covariance that is not SPD.
+CostPipeline ComputeCosts(const Problem& problem, int threads, double relative_tolerance);
+
+// DIR/FROM_to_TO.csv for every path, each written atomically.
+void WritePathFiles(const std::string& dir, const TransitionCosts& costs,
+                    const std::vector<std::string>& variables);
+
+}  // namespace ldsgd
+
+#endif  // LDSGD_APPS_PIPELINE_H_
