@@ -104,6 +104,7 @@ TEST(Problem, BadInputGivesOneClearLine) {
   const std::vector<BadCase> cases = {
       {"malformed JSON", "{\"variables\": [\"x\"],", "p.json: invalid JSON: parse error at line 1, column 21: syntax error while parsing object key - unexpected end of input; expected string literal"},
       {"not an object", "[1, 2]", "p.json: must be an object, got an array"},
+      {"NaN literal", Base("\"x\"", R"({"type": "gaussian", "sigma": NaN})"), "p.json: invalid JSON: parse error at line 1, column 84: syntax error while parsing value - invalid literal; last read: '\"sigma\": N'"},
       {"number overflow", Base("\"x\"", R"({"type": "gaussian", "sigma": 1e999})"), "p.json: invalid JSON: number overflow parsing '1e999'"},
       {"missing objective", R"({"variables": ["x"], "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})", "p.json: field 'objective': missing"},
       {"missing domain", R"({"variables": ["x"], "objective": "x^2", "noise": {"type": "gaussian", "sigma": 1}})", "p.json: field 'domain': missing"},
