@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   const ldsgd::Action critical = ldsgd::AddCriticalCommand(app);
   const ldsgd::Action actions = ldsgd::AddActionsCommand(app);
   const ldsgd::Action energies = ldsgd::AddEnergiesCommand(app);
+  const ldsgd::Action simulate = ldsgd::AddSimulateCommand(app);
+  const ldsgd::Action verify = ldsgd::AddVerifyCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,6 +29,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("critical")) return critical();
     if (app.got_subcommand("actions")) return actions();
     if (app.got_subcommand("energies")) return energies();
+    if (app.got_subcommand("simulate")) return simulate();
+    if (app.got_subcommand("verify")) return verify();
   } catch (const ldsgd::InputError& e) {
     std::cerr << "ldsgd: error: " << e.what() << "\n";
     return ldsgd::kExitBadInput;

@@ -1,0 +1,371 @@
+#include "solver/sgd_noise.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <Eigen/Cholesky>
+
+namespace ldsgd {
+namespace {
+
+// Normals for coordinates 0..d-1 of every lane, z[i * n + l], from draws 0..ceil(d/2)-1.
+void BlockNormals(PhiloxKey key, const ChainBlock& block, int d, double* z) {
+  const int n = block.count;
+  for (int p = 0; 2 * p < d; ++p) {
+    double* z0 = z + (2 * p) * n;
+    if (2 * p + 1 < d) {
+      PhiloxNormalsBlock(key, block.first_chain, n, block.step, static_cast<std::uint32_t>(p), z0,
+                         z0 + n);
+    } else {
+      // Odd d: the pair's second normal is drawn and dropped (it lands past the used rows).
+      PhiloxNormalsBlock(key, block.first_chain, n, block.step, static_cast<std::uint32_t>(p), z0,
+                         z + d * n);
+    }
+  }
+}
+
+// In-place Cholesky of the row-major d x d matrix a (lower triangle used and written). Strict:
+// false unless every pivot is positive and finite. Semi-definite: pivots at or below `tolerance`
+// give a zero column (a PSD matrix with exact or rounding-level null directions), false only for
+// pivots below -tolerance.
+bool Cholesky(int d, double* a, bool semidefinite, double tolerance) {
+  for (int j = 0; j < d; ++j) {
+    double pivot = a[j * d + j];
+    for (int k = 0; k < j; ++k) pivot -= a[j * d + k] * a[j * d + k];
+    if (!std::isfinite(pivot)) return false;
+    if (!(pivot > (semidefinite ? tolerance : 0.0))) {
+      if (!semidefinite || pivot < -tolerance) return false;
+      for (int i = j; i < d; ++i) a[i * d + j] = 0.0;
+      continue;
+    }
+    const double root = std::sqrt(pivot);
+    a[j * d + j] = root;
+    for (int i = j + 1; i < d; ++i) {
+      double v = a[i * d + j];
+      for (int k = 0; k < j; ++k) v -= a[i * d + k] * a[j * d + k];
+      a[i * d + j] = v / root;
+    }
+  }
+  return true;
+}
+
+double* Doubles(SgdNoise::Scratch* scratch, std::size_t size) {
+  if (scratch->doubles.size() < size) scratch->doubles.resize(size);
+  return scratch->doubles.data();
+}
+
+// Gaussian noise with Sigma = sigma^2 I: G = grad f + sigma z.
+class IsotropicGaussianNoise final : public SgdNoise {
+ public:
+  IsotropicGaussianNoise(std::shared_ptr<const Objective> f, double sigma, PhiloxKey key)
+      : f_(std::move(f)), d_(f_->dimension()), sigma_(sigma), key_(key) {}
+
+  std::string Describe() const override {
+    return "isotropic gaussian, sigma = " + std::to_string(sigma_);
+  }
+  Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd&) const override {
+    return Eigen::MatrixXd::Identity(d_, d_) * (sigma_ * sigma_);
+  }
+  void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure*,
+                          Scratch* scratch) const override {
+    const int n = block.count, s = block.stride;
+    f_->GradientBatch(n, block.x, s, g);
+    double* z = Doubles(scratch, static_cast<std::size_t>(d_ + 1) * n);
+    BlockNormals(key_, block, d_, z);
+    for (int i = 0; i < d_; ++i) {
+      double* __restrict gi = g + i * s;
+      const double* __restrict zi = z + i * n;
+      for (int l = 0; l < n; ++l) gi[l] += sigma_ * zi[l];
+    }
+  }
+
+ private:
+  std::shared_ptr<const Objective> f_;
+  int d_;
+  double sigma_;
+  PhiloxKey key_;
+};
+
+// Gaussian noise with a constant SPD Sigma = L L^T: G = grad f + L z.
+class ConstantGaussianNoise final : public SgdNoise {
+ public:
+  ConstantGaussianNoise(std::shared_ptr<const Objective> f, Eigen::MatrixXd sigma,
+                        Eigen::MatrixXd factor, PhiloxKey key)
+      : f_(std::move(f)),
+        d_(f_->dimension()),
+        sigma_(std::move(sigma)),
+        factor_(std::move(factor)),
+        key_(key) {}
+
+  std::string Describe() const override { return "constant gaussian covariance"; }
+  Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd&) const override { return sigma_; }
+  void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure*,
+                          Scratch* scratch) const override {
+    const int n = block.count, s = block.stride;
+    f_->GradientBatch(n, block.x, s, g);
+    double* z = Doubles(scratch, static_cast<std::size_t>(d_ + 1) * n);
+    BlockNormals(key_, block, d_, z);
+    for (int i = 0; i < d_; ++i) {
+      double* __restrict gi = g + i * s;
+      for (int j = 0; j <= i; ++j) {
+        const double lij = factor_(i, j);
+        const double* __restrict zj = z + j * n;
+        for (int l = 0; l < n; ++l) gi[l] += lij * zj[l];
+      }
+    }
+  }
+
+ private:
+  std::shared_ptr<const Objective> f_;
+  int d_;
+  Eigen::MatrixXd sigma_, factor_;
+  PhiloxKey key_;
+};
+
+// Gaussian noise with Sigma(x): a Cholesky factor per lane and step; a lane where Sigma(x) is not
+// SPD fails (the simulator stops that chain and reports it).
+class StateDependentGaussianNoise final : public SgdNoise {
+ public:
+  StateDependentGaussianNoise(std::shared_ptr<const Objective> f,
+                              std::shared_ptr<const Covariance> covariance, PhiloxKey key)
+      : f_(std::move(f)), d_(f_->dimension()), covariance_(std::move(covariance)), key_(key) {}
+
+  std::string Describe() const override { return "state-dependent gaussian covariance"; }
+  Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd& x) const override {
+    return covariance_->At(x.data());
+  }
+  void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure* failed,
+                          Scratch* scratch) const override {
+    const int n = block.count, s = block.stride, d = d_;
+    f_->GradientBatch(n, block.x, s, g);
+    double* z = Doubles(scratch, static_cast<std::size_t>(d + 1) * n + d + d * d);
+    double* point = z + (d + 1) * n;
+    double* factor = point + d;
+    BlockNormals(key_, block, d, z);
+    for (int l = 0; l < n; ++l) {
+      for (int i = 0; i < d; ++i) point[i] = block.x[i * s + l];
+      const Eigen::MatrixXd sigma = covariance_->At(point);
+      // Column-major storage of a symmetric matrix is its row-major storage.
+      std::copy(sigma.data(), sigma.data() + d * d, factor);
+      if (!Cholesky(d, factor, /*semidefinite=*/false, 0.0)) {
+        failed[l] = NoiseFailure::kCovarianceNotPositiveDefinite;
+        continue;
+      }
+      for (int i = 0; i < d; ++i) {
+        double v = 0.0;
+        for (int j = 0; j <= i; ++j) v += factor[i * d + j] * z[j * n + l];
+        g[i * s + l] += v;
+      }
+    }
+  }
+
+ private:
+  std::shared_ptr<const Objective> f_;
+  int d_;
+  std::shared_ptr<const Covariance> covariance_;
+  PhiloxKey key_;
+};
+
+// Draws the minibatch indices of sample `sample` for every lane into idx[0..n): draw sample / 2,
+// words (0, 1) for even samples and (2, 3) for odd ones.
+void MinibatchIndices(PhiloxKey key, const ChainBlock& block, int sample, std::uint32_t terms,
+                      std::uint32_t* idx, std::uint32_t* spare) {
+  const std::uint32_t draw = static_cast<std::uint32_t>(sample / 2);
+  if (sample % 2 == 0) {
+    PhiloxIndicesBlock(key, block.first_chain, block.count, block.step, draw, terms, idx, spare);
+  } else {
+    PhiloxIndicesBlock(key, block.first_chain, block.count, block.step, draw, terms, spare, idx);
+  }
+}
+
+// Finite sum, exact minibatch sampling: G = (1/b) sum_{s<b} g_{k_s}(x), k_s uniform with
+// replacement. Lanes that drew the same term are gathered and evaluated with one GradientBatch call
+// per term.
+class FiniteSumNoise final : public SgdNoise {
+ public:
+  FiniteSumNoise(std::vector<std::shared_ptr<const Objective>> terms, int batch_size, PhiloxKey key)
+      : terms_(std::move(terms)), d_(terms_.front()->dimension()), batch_(batch_size), key_(key) {}
+
+  std::string Describe() const override {
+    return "finite sum, " + std::to_string(terms_.size()) + " terms, batch " +
+           std::to_string(batch_) + " (exact minibatch sampling)";
+  }
+  Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd& x) const override {
+    return MinibatchCovariance(terms_, batch_, x);
+  }
+  void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure*,
+                          Scratch* scratch) const override {
+    const int n = block.count, s = block.stride, d = d_;
+    const int num_terms = static_cast<int>(terms_.size());
+    if (scratch->indices.size() < static_cast<std::size_t>(2 * n)) scratch->indices.resize(2 * n);
+    if (scratch->ints.size() < static_cast<std::size_t>(n + num_terms + 1)) {
+      scratch->ints.resize(n + num_terms + 1);
+    }
+    std::uint32_t* idx = scratch->indices.data();
+    std::uint32_t* spare = idx + n;
+    int* order = scratch->ints.data();  // lanes sorted by term
+    int* start = order + n;             // start[k] .. start[k+1]: lanes of term k
+    double* gathered = Doubles(scratch, static_cast<std::size_t>(2 * d) * n);
+    double* grad = gathered + d * n;
+    for (int i = 0; i < d; ++i) std::fill(g + i * s, g + i * s + n, 0.0);
+    for (int sample = 0; sample < batch_; ++sample) {
+      MinibatchIndices(key_, block, sample, static_cast<std::uint32_t>(num_terms), idx, spare);
+      // Counting sort of the lanes by drawn term.
+      std::fill(start, start + num_terms + 1, 0);
+      for (int l = 0; l < n; ++l) ++start[idx[l] + 1];
+      for (int k = 0; k < num_terms; ++k) start[k + 1] += start[k];
+      for (int l = 0; l < n; ++l) order[start[idx[l]]++] = l;
+      // start[k] now ends term k's range; term k spans [end of k-1, start[k]).
+      int begin = 0;
+      for (int k = 0; k < num_terms; ++k) {
+        const int end = start[k], m = end - begin;
+        if (m > 0) {
+          for (int i = 0; i < d; ++i) {
+            for (int j = 0; j < m; ++j) gathered[i * m + j] = block.x[i * s + order[begin + j]];
+          }
+          terms_[k]->GradientBatch(m, gathered, m, grad);
+          for (int i = 0; i < d; ++i) {
+            for (int j = 0; j < m; ++j) g[i * s + order[begin + j]] += grad[i * m + j];
+          }
+        }
+        begin = end;
+      }
+    }
+    if (batch_ > 1) {
+      const double inv = 1.0 / batch_;
+      for (int i = 0; i < d; ++i) {
+        for (int l = 0; l < n; ++l) g[i * s + l] *= inv;
+      }
+    }
+  }
+
+ private:
+  std::vector<std::shared_ptr<const Objective>> terms_;
+  int d_, batch_;
+  PhiloxKey key_;
+};
+
+// Finite sum, Gaussian approximation: G = m(x) + C(x)^{1/2} z, m the mean gradient and C the exact
+// minibatch covariance; C is positive semi-definite (zero where all g_k agree), so its factor is
+// the semi-definite Cholesky.
+class FiniteSumGaussianNoise final : public SgdNoise {
+ public:
+  FiniteSumGaussianNoise(std::vector<std::shared_ptr<const Objective>> terms, int batch_size,
+                         PhiloxKey key)
+      : terms_(std::move(terms)), d_(terms_.front()->dimension()), batch_(batch_size), key_(key) {}
+
+  std::string Describe() const override {
+    return "finite sum, " + std::to_string(terms_.size()) + " terms, batch " +
+           std::to_string(batch_) + " (gaussian approximation)";
+  }
+  Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd& x) const override {
+    return MinibatchCovariance(terms_, batch_, x);
+  }
+  void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure* failed,
+                          Scratch* scratch) const override {
+    const int n = block.count, s = block.stride, d = d_;
+    // Welford's streaming mean and scatter over the terms, per lane: mean in g, scatter in m2.
+    // GradientBatch writes with the stride of its input: grad has stride s like block.x.
+    double* z =
+        Doubles(scratch, static_cast<std::size_t>(d + 1) * n + d * s + d * d * n + d * d + 2 * d);
+    double* grad = z + (d + 1) * n;
+    double* m2 = grad + d * s;
+    double* factor = m2 + d * d * n;
+    double* delta = factor + d * d;  // g_k - mean before and after the update
+    double* after = delta + d;
+    for (int i = 0; i < d; ++i) std::fill(g + i * s, g + i * s + n, 0.0);
+    std::fill(m2, m2 + d * d * n, 0.0);
+    for (std::size_t k = 0; k < terms_.size(); ++k) {
+      terms_[k]->GradientBatch(n, block.x, s, grad);
+      const double weight = 1.0 / static_cast<double>(k + 1);
+      for (int l = 0; l < n; ++l) {
+        for (int i = 0; i < d; ++i) {
+          double& mean = g[i * s + l];
+          delta[i] = grad[i * s + l] - mean;
+          mean += delta[i] * weight;
+          after[i] = grad[i * s + l] - mean;
+        }
+        for (int i = 0; i < d; ++i) {
+          for (int j = 0; j < d; ++j) m2[(i * d + j) * n + l] += delta[i] * after[j];
+        }
+      }
+    }
+    BlockNormals(key_, block, d, z);
+    const double scale = 1.0 / (static_cast<double>(terms_.size()) * batch_);
+    for (int l = 0; l < n; ++l) {
+      double trace = 0.0;
+      for (int i = 0; i < d * d; ++i) factor[i] = m2[i * n + l] * scale;
+      for (int i = 0; i < d; ++i) trace += factor[i * d + i];
+      // Rounding in the scatter is ~1e-16 of its trace: treat pivots below 1e-12 of it as zero.
+      if (!Cholesky(d, factor, /*semidefinite=*/true, 1e-12 * trace)) {
+        failed[l] = NoiseFailure::kCovarianceNotPositiveDefinite;
+        continue;
+      }
+      for (int i = 0; i < d; ++i) {
+        double v = 0.0;
+        for (int j = 0; j <= i; ++j) v += factor[i * d + j] * z[j * n + l];
+        g[i * s + l] += v;
+      }
+    }
+  }
+
+ private:
+  std::vector<std::shared_ptr<const Objective>> terms_;
+  int d_, batch_;
+  PhiloxKey key_;
+};
+
+}  // namespace
+
+Eigen::MatrixXd MinibatchCovariance(const std::vector<std::shared_ptr<const Objective>>& terms,
+                                    int batch_size, const Eigen::VectorXd& x) {
+  const int d = static_cast<int>(x.size());
+  const double n = static_cast<double>(terms.size());
+  std::vector<Eigen::VectorXd> g;
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(d);
+  for (const auto& term : terms) {
+    g.push_back(term->Gradient(x));
+    mean += g.back();
+  }
+  mean /= n;
+  Eigen::MatrixXd c = Eigen::MatrixXd::Zero(d, d);
+  for (const Eigen::VectorXd& gk : g) c += (gk - mean) * (gk - mean).transpose();
+  return c / (n * batch_size);
+}
+
+std::unique_ptr<SgdNoise> MakeSgdNoise(const Problem& problem, std::uint64_t seed,
+                                       std::string* error) {
+  const PhiloxKey key = KeyFromSeed(seed);
+  const NoiseModel& noise = problem.noise;
+  if (noise.type == NoiseType::kFiniteSum) {
+    if (problem.terms.empty() || noise.batch_size < 1) {
+      *error = "finite-sum noise needs terms and a batch size >= 1";
+      return nullptr;
+    }
+    if (noise.gaussian_approximation) {
+      return std::make_unique<FiniteSumGaussianNoise>(problem.terms, noise.batch_size, key);
+    }
+    return std::make_unique<FiniteSumNoise>(problem.terms, noise.batch_size, key);
+  }
+  const Covariance& c = *noise.covariance;
+  switch (c.kind()) {
+    case Covariance::Kind::kIsotropic:
+      return std::make_unique<IsotropicGaussianNoise>(problem.objective, c.sigma(), key);
+    case Covariance::Kind::kConstant: {
+      const Eigen::MatrixXd sigma = c.At(nullptr);
+      const Eigen::LLT<Eigen::MatrixXd> llt(sigma);
+      if (llt.info() != Eigen::Success) {
+        *error = "the constant noise covariance is not positive definite";
+        return nullptr;
+      }
+      return std::make_unique<ConstantGaussianNoise>(problem.objective, sigma, llt.matrixL(), key);
+    }
+    case Covariance::Kind::kStateDependent:
+      return std::make_unique<StateDependentGaussianNoise>(problem.objective, noise.covariance,
+                                                           key);
+  }
+  *error = "unknown noise model";
+  return nullptr;
+}
+
+}  // namespace ldsgd

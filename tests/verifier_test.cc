@@ -1,0 +1,103 @@
+// The verifier's verdicts on the tilted double well (THEORY.md case 1): right predictions pass,
+// wrong ones fail, and runs that do not mix are inconclusive, never "pass".
+#include "solver/verifier.h"
+
+#include <gtest/gtest.h>
+
+#include "graph/energies.h"
+#include "solver/transition_costs.h"
+
+namespace ldsgd {
+namespace {
+
+struct Analysis {
+  Problem problem;
+  std::vector<CriticalComponent> components;
+  TransitionCosts costs;
+  Energies energies;
+};
+
+const Analysis& DoubleWell() {
+  static const Analysis a = [] {
+    Analysis r;
+    r.problem = LoadProblem(std::string(LDSGD_DATA_DIR) + "/tilted_double_well.json");
+    r.components = CriticalPointFinder({}).Find(*r.problem.objective, r.problem.domain, nullptr);
+    r.costs = TransitionCostSolver({}).Solve(r.problem, r.components, nullptr);
+    r.energies = ComputeEnergies(r.costs.costs);
+    return r;
+  }();
+  return a;
+}
+
+const VerifyCheck* Find(const VerifyReport& r, const std::string& name) {
+  for (const VerifyCheck& c : r.checks) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+TEST(Verifier, TiltedDoubleWellPasses) {
+  const Analysis& a = DoubleWell();
+  const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, a.energies.relative, {});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.automatic_step_sizes);
+  ASSERT_EQ(r.step_sizes.size(), 3u);
+  for (double eta : r.step_sizes) EXPECT_LT(eta, 2.0 / a.components[0].hessian_eigenvalues.maxCoeff());
+  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, "pass") << c.name << ": " << c.detail;
+  EXPECT_EQ(r.verdict, "pass");
+  // The Arrhenius slope of log(mu_R / mu_L) is -(E_R - E_L) = -0.399494 (THEORY.md case 1).
+  const VerifyCheck* slope = Find(r, "arrhenius[1]");
+  ASSERT_NE(slope, nullptr);
+  EXPECT_LE(slope->lower, -0.399494 + 0.1 * 0.399494);
+  EXPECT_GE(slope->upper, -0.399494 - 0.1 * 0.399494);
+  // Exit costs of L and R are checked too.
+  EXPECT_NE(Find(r, "exit[0]"), nullptr);
+  EXPECT_NE(Find(r, "exit[1]"), nullptr);
+}
+
+TEST(Verifier, EnergiesWrongBy30PercentFail) {
+  const Analysis& a = DoubleWell();
+  for (double factor : {1.3, 0.7}) {
+    SCOPED_TRACE(factor);
+    const Eigen::VectorXd wrong = a.energies.relative * factor;
+    const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, wrong, {});
+    ASSERT_EQ(r.error, "");
+    EXPECT_EQ(Find(r, "arrhenius[1]")->verdict, "fail");
+    EXPECT_EQ(r.verdict, "fail");
+  }
+}
+
+TEST(Verifier, RunTooShortToMixIsInconclusive) {
+  const Analysis& a = DoubleWell();
+  VerifyOptions o;
+  o.step_sizes = {0.06, 0.07, 0.08};
+  o.steps = 2000;
+  o.burn_in = 200;
+  const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, a.energies.relative, o);
+  ASSERT_EQ(r.error, "");
+  ASSERT_FALSE(r.checks.empty());
+  for (const VerifyCheck& c : r.checks) {
+    EXPECT_EQ(c.verdict, "inconclusive") << c.name << ": " << c.detail;
+    EXPECT_NE(c.detail.find("not mixed"), std::string::npos) << c.detail;
+  }
+  EXPECT_EQ(r.verdict, "inconclusive");
+}
+
+TEST(Verifier, InvalidOptionsAreReported) {
+  const Analysis& a = DoubleWell();
+  VerifyOptions o;
+  o.batches = 1;
+  EXPECT_NE(Verify(a.problem, a.components, a.costs.costs, a.energies.relative, o).error, "");
+  o = VerifyOptions();
+  o.step_sizes = {0.1};
+  EXPECT_NE(Verify(a.problem, a.components, a.costs.costs, a.energies.relative, o).error, "");
+}
+
+TEST(Verifier, StudentQuantiles) {
+  EXPECT_NEAR(StudentT95(1), 12.706, 1e-3);
+  EXPECT_NEAR(StudentT95(15), 2.131, 1e-3);
+  EXPECT_NEAR(StudentT95(1000), 1.962, 1e-2);
+}
+
+}  // namespace
+}  // namespace ldsgd
