@@ -187,11 +187,12 @@ void Neighbourhoods::LocateBatch(int count, const double* x, int stride, int* re
   }
   if (sets_.empty()) return;
   for (int l = 0; l < count; ++l) {
-    if (region[l] < 0) region[l] = LocateOne(x, stride, l);
+    int near = 0;
+    if (region[l] < 0) region[l] = LocateOne(x, stride, l, &near);
   }
 }
 
-int Neighbourhoods::LocateOne(const double* x, int stride, int l) const {
+int Neighbourhoods::LocateOne(const double* x, int stride, int l, int* near) const {
   const int d = dimension_;
   for (std::size_t b = 0; b < ball_index_.size(); ++b) {
     const double* c = &ball_centre_[b * d];
@@ -203,31 +204,39 @@ int Neighbourhoods::LocateOne(const double* x, int stride, int l) const {
     if (d2 < ball_radius2_[b]) return ball_index_[b];
   }
   for (const Set& set : sets_) {
-    if (InSet(set, x, stride, l)) return set.index;
+    if (InSet(set, x, stride, l, near)) return set.index;
   }
   return -1;
 }
 
-bool Neighbourhoods::InSet(const Set& set, const double* x, int stride, int l) const {
+bool Neighbourhoods::InSet(const Set& set, const double* x, int stride, int l, int* near) const {
   const int d = dimension_;
   for (int i = 0; i < d; ++i) {
     const double v = x[i * stride + l];
     if (!(v > set.lower[i] && v < set.upper[i])) return false;
   }
-  const std::size_t num_points = set.points.size() / d;
-  for (std::size_t p = 0; p < num_points; ++p) {
+  const int num_points = static_cast<int>(set.points.size()) / d;
+  auto close = [&](int p) {
     double d2 = 0.0;
     for (int i = 0; i < d; ++i) {
       const double delta = x[i * stride + l] - set.points[p * d + i];
       d2 += delta * delta;
     }
-    if (d2 < set.radius2) return true;
+    return d2 < set.radius2;
+  };
+  if (*near >= 0 && *near < num_points && close(*near)) return true;
+  for (int p = 0; p < num_points; ++p) {
+    if (close(p)) {
+      *near = p;
+      return true;
+    }
   }
   return false;
 }
 
 template <int kDim>
-bool Neighbourhoods::UpdateImpl(int count, const double* x, int stride, int* region) const {
+bool Neighbourhoods::UpdateImpl(int count, const double* x, int stride, int* region,
+                                int* point) const {
   const int d = kDim > 0 ? kDim : dimension_;
   bool changed = false;
   for (int l = 0; l < count; ++l) {
@@ -241,22 +250,27 @@ bool Neighbourhoods::UpdateImpl(int count, const double* x, int stride, int* reg
         d2 += delta * delta;
       }
       if (d2 < ball_radius2_[ball]) continue;
-    } else if (previous >= 0 && InSet(sets_[set_of_[previous]], x, stride, l)) {
-      continue;
+    } else if (previous >= 0) {
+      int near = point != nullptr ? point[l] : 0;
+      const bool stayed = InSet(sets_[set_of_[previous]], x, stride, l, &near);
+      if (point != nullptr) point[l] = near;
+      if (stayed) continue;
     }
-    const int now = LocateOne(x, stride, l);
+    int near = point != nullptr ? point[l] : 0;
+    const int now = LocateOne(x, stride, l, &near);
+    if (point != nullptr) point[l] = near;
     changed |= now != previous;
     region[l] = now;
   }
   return changed;
 }
 
-bool Neighbourhoods::Update(int count, const double* x, int stride, int* region) const {
+bool Neighbourhoods::Update(int count, const double* x, int stride, int* region, int* point) const {
   switch (dimension_) {
-    case 1: return UpdateImpl<1>(count, x, stride, region);
-    case 2: return UpdateImpl<2>(count, x, stride, region);
-    case 3: return UpdateImpl<3>(count, x, stride, region);
-    default: return UpdateImpl<0>(count, x, stride, region);
+    case 1: return UpdateImpl<1>(count, x, stride, region, point);
+    case 2: return UpdateImpl<2>(count, x, stride, region, point);
+    case 3: return UpdateImpl<3>(count, x, stride, region, point);
+    default: return UpdateImpl<0>(count, x, stride, region, point);
   }
 }
 

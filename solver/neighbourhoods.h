@@ -73,8 +73,10 @@ class Neighbourhoods {
   // The same for points that moved a little: region[l] holds point l's previous neighbourhood on
   // entry and its new one on return. A point still in its previous ball costs one distance; only
   // the others are located from scratch (the simulator's hot path: chains mostly stay put).
-  // Returns whether any region changed.
-  bool Update(int count, const double* x, int stride, int* region) const;
+  // point[l] (optional, initialize to 0) remembers which sampled point of a non-isolated component
+  // the point was last near, so that staying near it costs one distance too. Returns whether any
+  // region changed.
+  bool Update(int count, const double* x, int stride, int* region, int* point = nullptr) const;
 
  private:
   struct Set {  // a non-isolated component
@@ -86,10 +88,13 @@ class Neighbourhoods {
   template <int kDim>
   void LocateIsolated(int count, const double* x, int stride, int* region) const;
   template <int kDim>
-  bool UpdateImpl(int count, const double* x, int stride, int* region) const;
-  // Locates point l of a batch by scanning every neighbourhood.
-  int LocateOne(const double* x, int stride, int l) const;
-  bool InSet(const Set& set, const double* x, int stride, int l) const;
+  bool UpdateImpl(int count, const double* x, int stride, int* region, int* point) const;
+  // Locates point l of a batch by scanning every neighbourhood; *near: the sampled point of a set
+  // it is near (when it is in one).
+  int LocateOne(const double* x, int stride, int l, int* near) const;
+  // Whether point l is within the set's radius of one of its points, trying *near first; updates
+  // *near.
+  bool InSet(const Set& set, const double* x, int stride, int l, int* near) const;
 
   int dimension_ = 0;
   std::vector<double> radius_;

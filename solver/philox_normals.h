@@ -8,15 +8,16 @@
 //
 // Keying: key = (seed low 32 bits, seed high 32 bits); counter = (chain, step low 32 bits, step
 // high 32 bits, draw), `draw` numbering the Philox blocks one chain uses in one step. One block is
-// 128 random bits. The block kernels below compute exactly r123::Philox4x32 (tested against it) as
-// tight loops over the lanes of a block of consecutive chains, which the compiler vectorizes.
+// 128 random bits. The block kernels compute exactly r123::Philox4x32 (tested against it) for the
+// lanes of a block of consecutive chains, with AVX-512 or AVX2 where the CPU has them (chosen at
+// run time) and a portable one-lane path otherwise; all paths give the same bits (tested).
 //
 // Normals: one Philox block gives two normals by Box-Muller, z0 = r cos(2 pi a), z1 = r sin(2 pi
-// a), r = sqrt(-2 ln u): u = (k + 1) 2^-53 in (0, 1] from 53 bits of words 0 and 1 (so |z| reaches
-// sqrt(2 * 53 ln 2) = 8.57 and tails are exact to that depth), a = w2 2^-32 from word 2; word 3 is
-// unused. log, sin and cos are evaluated by the fdlibm kernels (Sun Microsystems, the basis of most
-// libm's; error below 1 ulp) written branch-free with explicit range reduction, not by libm: they
-// vectorize, and they give the same bits on every platform and libm version.
+// a), r = sqrt(-2 ln u): u = 1 - k 2^-52 in [2^-52, 1] from the top 52 of the 64 bits of words 0
+// and 1 (so |z| reaches sqrt(2 * 52 ln 2) = 8.49 and the tails are exact to that depth), a = w2
+// 2^-32 from word 2; word 3 is unused. log, sin and cos are the fdlibm kernels (Sun Microsystems,
+// the basis of most libm's; error below 1 ulp) written branch-free with exact range reduction, not
+// libm calls: they vectorize, and they give the same bits on every platform and libm version.
 #ifndef LDSGD_SOLVER_PHILOX_NORMALS_H_
 #define LDSGD_SOLVER_PHILOX_NORMALS_H_
 
@@ -39,8 +40,8 @@ std::array<std::uint32_t, 4> PhiloxBlock(PhiloxKey key, std::uint32_t chain, std
 // Two normals from one Philox block, as described above (the scalar reference of the block kernel).
 void BoxMuller(const std::array<std::uint32_t, 4>& words, double* z0, double* z1);
 
-// The branch-free fdlibm kernels, exposed for tests: ln u for u in [2^-1022, 1] (normal, positive),
-// and sin, cos of 2 pi a for a = w 2^-32, w a 32-bit word.
+// The branch-free fdlibm kernels, exposed for tests: ln u for u in [2^-1022, 1] (normal,
+// positive), and sin, cos of 2 pi a for a = w 2^-32, w a 32-bit word.
 double LogUnit(double u);
 void SinCosTurn(std::uint32_t w, double* sine, double* cosine);
 
@@ -56,8 +57,8 @@ void PhiloxNormalsBlock(PhiloxKey key, std::uint32_t first_chain, int count, std
                         std::uint32_t draw, double* z0, double* z1);
 // The instruction set PhiloxNormalsBlock uses on this CPU: "avx512f", "avx2" or "portable".
 const char* PhiloxInstructionSet();
-// The same numbers by the portable one-lane kernel (PhiloxNormalsBlock uses AVX2 where the CPU has
-// it); for tests, which check that both give the same bits.
+// The same numbers by the portable one-lane kernel, for tests, which check that every path gives
+// the same bits.
 void PhiloxNormalsBlockPortable(PhiloxKey key, std::uint32_t first_chain, int count,
                                 std::uint64_t step, std::uint32_t draw, double* z0, double* z1);
 // Two independent uniform indices in [0, n) per lane, from words (0, 1) and (2, 3) as 64-bit

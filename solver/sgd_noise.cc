@@ -178,9 +178,18 @@ void MinibatchIndices(PhiloxKey key, const ChainBlock& block, int sample, std::u
   }
 }
 
+// order[0..n): the lanes l sorted by key[l] < terms, stably; counts has terms + 1 entries.
+void CountingSort(const std::uint32_t* key, int n, int terms, int* order, int* counts) {
+  std::fill(counts, counts + terms + 1, 0);
+  for (int l = 0; l < n; ++l) ++counts[key[l] + 1];
+  for (int k = 0; k < terms; ++k) counts[k + 1] += counts[k];
+  for (int l = 0; l < n; ++l) order[counts[key[l]]++] = l;
+}
+
 // Finite sum, exact minibatch sampling: G = (1/b) sum_{s<b} g_{k_s}(x), k_s uniform with
 // replacement. Lanes that drew the same term are gathered and evaluated with one GradientBatch call
-// per term.
+// per term; the cost per step does not grow with the number of terms (a faster kernel for n up to
+// 1e5 can replace this class behind the same interface).
 class FiniteSumNoise final : public SgdNoise {
  public:
   FiniteSumNoise(std::vector<std::shared_ptr<const Objective>> terms, int batch_size, PhiloxKey key)
@@ -198,35 +207,36 @@ class FiniteSumNoise final : public SgdNoise {
     const int n = block.count, s = block.stride, d = d_;
     const int num_terms = static_cast<int>(terms_.size());
     if (scratch->indices.size() < static_cast<std::size_t>(2 * n)) scratch->indices.resize(2 * n);
-    if (scratch->ints.size() < static_cast<std::size_t>(n + num_terms + 1)) {
-      scratch->ints.resize(n + num_terms + 1);
-    }
+    if (scratch->ints.size() < static_cast<std::size_t>(2 * n + 1)) scratch->ints.resize(2 * n + 1);
     std::uint32_t* idx = scratch->indices.data();
     std::uint32_t* spare = idx + n;
-    int* order = scratch->ints.data();  // lanes sorted by term
-    int* start = order + n;             // start[k] .. start[k+1]: lanes of term k
+    int* order = scratch->ints.data();  // lanes sorted by drawn term
+    int* counts = order + n;            // n + 1 entries, for the counting sort
     double* gathered = Doubles(scratch, static_cast<std::size_t>(2 * d) * n);
     double* grad = gathered + d * n;
     for (int i = 0; i < d; ++i) std::fill(g + i * s, g + i * s + n, 0.0);
     for (int sample = 0; sample < batch_; ++sample) {
       MinibatchIndices(key_, block, sample, static_cast<std::uint32_t>(num_terms), idx, spare);
-      // Counting sort of the lanes by drawn term.
-      std::fill(start, start + num_terms + 1, 0);
-      for (int l = 0; l < n; ++l) ++start[idx[l] + 1];
-      for (int k = 0; k < num_terms; ++k) start[k + 1] += start[k];
-      for (int l = 0; l < n; ++l) order[start[idx[l]]++] = l;
-      // start[k] now ends term k's range; term k spans [end of k-1, start[k]).
-      int begin = 0;
-      for (int k = 0; k < num_terms; ++k) {
-        const int end = start[k], m = end - begin;
-        if (m > 0) {
-          for (int i = 0; i < d; ++i) {
-            for (int j = 0; j < m; ++j) gathered[i * m + j] = block.x[i * s + order[begin + j]];
-          }
-          terms_[k]->GradientBatch(m, gathered, m, grad);
-          for (int i = 0; i < d; ++i) {
-            for (int j = 0; j < m; ++j) g[i * s + order[begin + j]] += grad[i * m + j];
-          }
+      // Lanes grouped by drawn term, in lane order within a term: a counting sort when the terms
+      // are few, else a comparison sort (the cost must not grow with the number of terms).
+      if (num_terms <= n) {
+        CountingSort(idx, n, num_terms, order, counts);
+      } else {
+        for (int l = 0; l < n; ++l) order[l] = l;
+        std::sort(order, order + n,
+                  [&](int a, int b) { return idx[a] < idx[b] || (idx[a] == idx[b] && a < b); });
+      }
+      for (int begin = 0; begin < n;) {
+        const std::uint32_t k = idx[order[begin]];
+        int end = begin + 1;
+        while (end < n && idx[order[end]] == k) ++end;
+        const int m = end - begin;
+        for (int i = 0; i < d; ++i) {
+          for (int j = 0; j < m; ++j) gathered[i * m + j] = block.x[i * s + order[begin + j]];
+        }
+        terms_[k]->GradientBatch(m, gathered, m, grad);
+        for (int i = 0; i < d; ++i) {
+          for (int j = 0; j < m; ++j) g[i * s + order[begin + j]] += grad[i * m + j];
         }
         begin = end;
       }

@@ -138,7 +138,7 @@ class BlockRunner {
       std::uint8_t any_failed = 0;
       for (int l = 0; l < n_; ++l) any_failed |= static_cast<std::uint8_t>(failed_[l]);
       std::copy(region_, region_ + n_, previous_);
-      const bool moved = ctx_.neighbourhoods.Update(n_, x_, kMaxBlock, region_);
+      const bool moved = ctx_.neighbourhoods.Update(n_, x_, kMaxBlock, region_, near_);
       if (moved || any_bad != 0 || any_failed != 0) HandleEvents(s);
       if (s % kProgressInterval == 0) progress_.Add(static_cast<double>(kProgressInterval) * n_);
     }
@@ -168,6 +168,7 @@ class BlockRunner {
     std::fill(sum_, sum_ + kDataSize, 0.0);
     std::fill(sum_squares_, sum_squares_ + kDataSize, 0.0);
     std::fill(failed_, failed_ + kMaxBlock, NoiseFailure::kNone);
+    std::fill(near_, near_ + kMaxBlock, 0);
     for (int l = 0; l < n_; ++l) {
       const int chain = first_ + l;
       const Eigen::VectorXd& start = ctx_.starts[chain % ctx_.starts.size()];
@@ -294,6 +295,7 @@ class BlockRunner {
   NoiseFailure failed_[kMaxBlock];
   int region_[kMaxBlock];      // neighbourhood of x_s (-1 outside)
   int previous_[kMaxBlock];    // neighbourhood of x_{s-1}: the current run's
+  int near_[kMaxBlock];        // Neighbourhoods::Update's memory of the nearest sampled point
   int last_[kMaxBlock];        // last neighbourhood visited (-1 none yet)
   long run_start_[kMaxBlock];  // first step of the current run
   long entry_[kMaxBlock];      // step the chain entered last_

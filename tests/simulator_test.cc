@@ -671,7 +671,8 @@ TEST(Neighbourhoods, DefaultRadiiFollowTheRule) {
 
 TEST(Neighbourhoods, UpdateAgreesWithLocateOnARing) {
   // The ring's circle of minima is one non-isolated component; random walks through it and the
-  // maximum at the origin: the incremental Update gives the same regions as LocateBatch.
+  // maximum at the origin: the incremental Update, with and without its memory of the nearest
+  // sampled point, gives the same regions as LocateBatch.
   const Problem p = Load("ring.json");
   const std::vector<CriticalComponent> c = Components(p);
   ASSERT_EQ(c.size(), 2u);
@@ -682,15 +683,18 @@ TEST(Neighbourhoods, UpdateAgreesWithLocateOnARing) {
   std::normal_distribution<double> step(0.0, 0.1);
   std::vector<double> x(2 * kPoints);
   for (int l = 0; l < kPoints; ++l) x[l] = 0.02 * l - 0.6, x[kPoints + l] = 0.01 * l;
-  std::vector<int> tracked(kPoints), fresh(kPoints);
+  std::vector<int> tracked(kPoints), hinted(kPoints), fresh(kPoints), near(kPoints, 0);
   n.LocateBatch(kPoints, x.data(), kPoints, tracked.data());
+  hinted = tracked;
   int in_ring = 0, at_origin = 0;
   for (int t = 0; t < 500; ++t) {
     for (double& v : x) v += step(rng);
     for (double& v : x) v = std::clamp(v, -1.5, 1.5);
     n.Update(kPoints, x.data(), kPoints, tracked.data());
+    n.Update(kPoints, x.data(), kPoints, hinted.data(), near.data());  // as the simulator calls it
     n.LocateBatch(kPoints, x.data(), kPoints, fresh.data());
     ASSERT_EQ(tracked, fresh) << "step " << t;
+    ASSERT_EQ(hinted, fresh) << "step " << t;
     for (int l = 0; l < kPoints; ++l) {
       in_ring += fresh[l] == 0;
       at_origin += fresh[l] == 1;
