@@ -49,6 +49,17 @@ bool Cholesky(int d, double* a, bool semidefinite, double tolerance) {
   return true;
 }
 
+// g[., lane] += L z[., lane] for the row-major lower-triangular factor L (d x d) and the block's
+// normals z (coordinate-major, n lanes): the Gaussian noise of one chain from its Cholesky factor.
+void AddLowerTimesNormals(int d, const double* factor, const double* z, int n, int lane, double* g,
+                          int stride) {
+  for (int i = 0; i < d; ++i) {
+    double v = 0.0;
+    for (int j = 0; j <= i; ++j) v += factor[i * d + j] * z[j * n + lane];
+    g[i * stride + lane] += v;
+  }
+}
+
 double* Doubles(SgdNoise::Scratch* scratch, std::size_t size) {
   if (scratch->doubles.size() < size) scratch->doubles.resize(size);
   return scratch->doubles.data();
@@ -151,11 +162,7 @@ class StateDependentGaussianNoise final : public SgdNoise {
         failed[l] = NoiseFailure::kCovarianceNotPositiveDefinite;
         continue;
       }
-      for (int i = 0; i < d; ++i) {
-        double v = 0.0;
-        for (int j = 0; j <= i; ++j) v += factor[i * d + j] * z[j * n + l];
-        g[i * s + l] += v;
-      }
+      AddLowerTimesNormals(d, factor, z, n, l, g, s);
     }
   }
 
@@ -311,11 +318,7 @@ class FiniteSumGaussianNoise final : public SgdNoise {
         failed[l] = NoiseFailure::kCovarianceNotPositiveDefinite;
         continue;
       }
-      for (int i = 0; i < d; ++i) {
-        double v = 0.0;
-        for (int j = 0; j <= i; ++j) v += factor[i * d + j] * z[j * n + l];
-        g[i * s + l] += v;
-      }
+      AddLowerTimesNormals(d, factor, z, n, l, g, s);
     }
   }
 
