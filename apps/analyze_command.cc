@@ -56,15 +56,7 @@ int Run(const AnalyzeArgs& args) {
   const std::vector<CriticalComponent>& components = run.components;
   const TransitionCosts& costs = run.costs;
 
-  // Ground states tie within the accuracy the costs were computed to (10x their relative
-  // tolerance), not within rounding: degenerate minima (Himmelblau's four) must tie.
-  EnergiesOptions energy_options;
-  energy_options.tie_tolerance = std::max(energy_options.tie_tolerance, 10.0 * args.tolerance);
-  const Energies energies = ComputeEnergies(costs.costs, energy_options);
-  if (!energies.error.empty()) {
-    std::cerr << "ldsgd: internal error: energies: " << energies.error << "\n";
-    return kExitFailure;
-  }
+  const Energies& energies = run.energies;
   const std::vector<double> steps = args.step_sizes.empty() ? problem.step_sizes : args.step_sizes;
   const Predictions predictions = Predict(problem, components, energies.relative, steps);
 

@@ -1,5 +1,8 @@
 #include "apps/pipeline.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "apps/output.h"
 #include "solver/input_error.h"
 #include "solver/serialization.h"
@@ -18,6 +21,10 @@ CostPipeline ComputeCosts(const Problem& problem, int threads, double relative_t
   out.costs = TransitionCostSolver(cost_options).Solve(problem, out.components, &out.cost_summary);
   // A covariance that is not positive definite, or a noise model without costs, is the input's fault.
   if (!out.cost_summary.success) throw InputError(problem.source, "noise", out.cost_summary.error);
+  EnergiesOptions energy_options;
+  energy_options.tie_tolerance = std::max(energy_options.tie_tolerance, 10.0 * relative_tolerance);
+  out.energies = ComputeEnergies(out.costs.costs, energy_options);
+  if (!out.energies.error.empty()) throw std::runtime_error("energies: " + out.energies.error);
   return out;
 }
 

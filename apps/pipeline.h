@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/energies.h"
 #include "solver/critical_points.h"
 #include "solver/problem.h"
 #include "solver/transition_costs.h"
@@ -17,10 +18,14 @@ struct CostPipeline {
   CriticalPointFinder::Summary critical_summary;
   TransitionCosts costs;
   TransitionCostSolver::Summary cost_summary;
+  // Ground states tie within the accuracy the costs were computed to (10x their relative
+  // tolerance), not within rounding: degenerate minima (Himmelblau's four) must tie.
+  Energies energies;
 };
 
-// Throws InputError (naming the problem file) when the search or the costs cannot be computed for
-// this input: invalid options, a noise model without costs, a covariance that is not SPD.
+// Components, costs and energies. Throws InputError (naming the problem file) when the search or
+// the costs cannot be computed for this input: invalid options, a noise model without costs, a
+// covariance that is not SPD; std::runtime_error if the energies fail (an internal error).
 CostPipeline ComputeCosts(const Problem& problem, int threads, double relative_tolerance);
 
 // DIR/FROM_to_TO.csv for every path, each written atomically.

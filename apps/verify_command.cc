@@ -54,13 +54,7 @@ nlohmann::json ReportJson(const VerifyReport& r, const CostPipeline& run, const 
 int Run(VerifyArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
   const CostPipeline run = ComputeCosts(problem, args.threads, 1e-8);
-  EnergiesOptions energy_options;
-  energy_options.tie_tolerance = 1e-7;
-  const Energies energies = ComputeEnergies(run.costs.costs, energy_options);
-  if (!energies.error.empty()) {
-    std::cerr << "ldsgd: internal error: energies: " << energies.error << "\n";
-    return kExitFailure;
-  }
+  const Energies& energies = run.energies;
   VerifyOptions& o = args.options;
   o.num_threads = args.threads;
   o.burn_in = args.burn_in >= 0 ? args.burn_in : o.steps / 10;

@@ -1,3 +1,4 @@
+#include "solver/input_text.h"
 #include "solver/action_solver.h"
 
 #include <chrono>
@@ -120,12 +121,7 @@ double Optimize(const GaussianGeometry& geometry, Eigen::MatrixXd& path, int max
 }
 
 std::string Validate(const ActionSolver::Options& o) {
-  auto violated = [](const char* field, double value, const char* constraint) {
-    std::ostringstream s;
-    s << "Invalid configuration. Options::" << field << " = " << value
-      << ". Violated constraint: " << constraint;
-    return s.str();
-  };
+  const auto violated = InvalidOption;
   if (o.initial_segments < 2) {
     return violated("initial_segments", o.initial_segments, "initial_segments >= 2");
   }

@@ -1,3 +1,4 @@
+#include "solver/input_text.h"
 #include "solver/critical_points.h"
 
 #include <algorithm>
@@ -132,12 +133,7 @@ bool LexLess(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
 }
 
 std::string ValidateOptions(const CriticalPointFinder::Options& o) {
-  auto violated = [](const char* field, double value, const char* constraint) {
-    std::ostringstream s;
-    s << "Invalid configuration. Options::" << field << " = " << value
-      << ". Violated constraint: " << constraint;
-    return s.str();
-  };
+  const auto violated = InvalidOption;
   if (o.num_starts < 0) return violated("num_starts", o.num_starts, "num_starts >= 0");
   if (o.max_iterations < 1) return violated("max_iterations", o.max_iterations, "max_iterations >= 1");
   if (o.newton_polish_steps < 0) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 namespace ldsgd {
 
@@ -24,6 +25,13 @@ std::string ShortestSpelling(double v) {
     if (std::strtod(buffer, nullptr) == v) break;
   }
   return buffer;
+}
+
+std::string InvalidOption(const char* field, double value, const char* constraint) {
+  std::ostringstream s;
+  s << "Invalid configuration. Options::" << field << " = " << value
+    << ". Violated constraint: " << constraint;
+  return s.str();
 }
 
 }  // namespace ldsgd

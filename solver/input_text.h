@@ -15,6 +15,10 @@ const char* JsonTypeName(const nlohmann::json& j);
 // message names the very number of the input; "inf" / "-inf" / "nan" spelled out.
 std::string ShortestSpelling(double v);
 
+// "Invalid configuration. Options::FIELD = VALUE. Violated constraint: CONSTRAINT" (Ceres style),
+// for the solvers' option checks.
+std::string InvalidOption(const char* field, double value, const char* constraint);
+
 }  // namespace ldsgd
 
 #endif  // LDSGD_SOLVER_INPUT_TEXT_H_
