@@ -44,14 +44,27 @@ const CLI::Validator kAtLeastOne = Bound(1.0, false, ">= 1", ">= 1");
 
 std::string OccupationTable(const std::vector<CriticalComponent>& components,
                             const SimulationResult& r) {
-  Table table({"component", "type", "radius", "occupation", "exits", "mean exit time"});
+  const bool basins = r.basin_interval > 0;
+  std::vector<std::string> header = {"component", "type", "radius", "occupation", "exits",
+                                     "mean exit time"};
+  if (basins) header.push_back("basin");
+  Table table(header);
   for (std::size_t i = 0; i < components.size(); ++i) {
     const ExitTimes& e = r.exit_times[i];
-    table.AddRow({std::to_string(components[i].id), ToString(components[i].type),
-                  FormatNumber(r.radius[i], 6), FormatNumber(r.occupation[i], 6),
-                  std::to_string(e.count), e.count > 0 ? FormatNumber(e.mean(), 6) : "-"});
+    std::vector<std::string> row = {std::to_string(components[i].id), ToString(components[i].type),
+                                    FormatNumber(r.radius[i], 6), FormatNumber(r.occupation[i], 6),
+                                    std::to_string(e.count),
+                                    e.count > 0 ? FormatNumber(e.mean(), 6) : "-"};
+    if (basins) {
+      row.push_back(components[i].type == CriticalType::kMinimum
+                        ? FormatNumber(r.basin_occupation[i], 6)
+                        : "");
+    }
+    table.AddRow(row);
   }
-  table.AddRow({"outside", "", "", FormatNumber(r.outside, 6), "", ""});
+  std::vector<std::string> last = {"outside", "", "", FormatNumber(r.outside, 6), "", ""};
+  if (basins) last.push_back(FormatNumber(r.basin_unclassified, 6));
+  table.AddRow(last);
   return table.ToString();
 }
 
@@ -103,7 +116,9 @@ Action AddSimulateCommand(CLI::App& app) {
       "the neighbourhoods of the critical components: occupation, last-visited transitions, exit\n"
       "times, divergence. Results are identical for any number of threads.\n"
       "Prints: component, type, radius of its neighbourhood, occupation (fraction of recorded\n"
-      "steps), exits (completed sojourns) and mean exit time (steps).");
+      "steps), exits (completed sojourns) and mean exit time (steps); with --basin-interval\n"
+      "also the fraction of classified states in each minimum's basin of attraction (the\n"
+      "'outside' row then gives the unclassified fraction).");
   cmd->add_option("problem", args->problem,
                   "Problem file (JSON). Default: the embedded data/himmelblau.json.");
   cmd->add_option("--step-size", o.step_size, "Step size eta (required).")
@@ -133,6 +148,11 @@ Action AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--divergence-factor", o.divergence_factor,
                   "A chain diverges when it leaves the box enlarged by this factor (>= 1).")
       ->check(kAtLeastOne)
+      ->capture_default_str();
+  cmd->add_option("--basin-interval", o.basin_interval,
+                  "Every N recorded steps, classify each chain's state by the basin of attraction\n"
+                  "of the minima (gradient descent) and report the basin masses (0: off).")
+      ->check(kNonNegative)
       ->capture_default_str();
   cmd->add_option("--out", args->out, "Also write DIR/simulation.json (created if missing).");
   cmd->add_flag("--json", args->json, "Print simulation.json on stdout instead of a table.");

@@ -3,6 +3,9 @@
 // expression of the same function, on 1 and 2 threads, against a plain single-threaded loop doing
 // the same recursion with std::mt19937_64 and std::normal_distribution (no measurements at all).
 // items/s = SGD steps (one chain moving once) per second.
+// BM_SimulateHot: the mixing regime of data/himmelblau_hot.json (sigma = 200, eta = 0.001, T = 20),
+// where chains change neighbourhood often (the bookkeeping's worst case), with and without the
+// basin classification every 2000 steps.
 #include <memory>
 #include <random>
 #include <vector>
@@ -69,6 +72,35 @@ void BM_Simulate(benchmark::State& state, bool expression) {
   state.SetLabel(PhiloxInstructionSet());
 }
 
+void BM_SimulateHot(benchmark::State& state) {
+  static const Setup* setup = [] {
+    auto* s = new Setup;
+    s->problem = ParseProblem(R"({"variables": ["x", "y"],
+        "objective": "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        "noise": {"type": "gaussian", "sigma": 200.0},
+        "domain": {"lower": [-5, -5], "upper": [5, 5]}})",
+                              "himmelblau_hot");
+    CriticalPointFinder::Summary summary;
+    s->components = CriticalPointFinder({}).Find(*s->problem.objective, s->problem.domain, &summary);
+    return s;
+  }();
+  constexpr long kHotSteps = 100000;
+  SimulationOptions o;
+  o.step_size = 0.001;
+  o.steps = kHotSteps;
+  o.burn_in = kHotSteps / 10;
+  o.chains = kChains;
+  o.num_threads = 2;
+  o.basin_interval = state.range(0);
+  for (auto _ : state) {
+    Simulator::Summary summary;
+    const SimulationResult r = Simulator(o).Simulate(setup->problem, setup->components, &summary);
+    benchmark::DoNotOptimize(r.occupation.data());
+    if (!summary.success) state.SkipWithError(summary.error.c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * kChains * kHotSteps);
+}
+
 // The same recursion, one chain after the other, with the standard library's generator and
 // normals and the hand-written gradient.
 void BM_ReferenceLoop(benchmark::State& state) {
@@ -102,6 +134,7 @@ BENCHMARK_CAPTURE(BM_Simulate, himmelblau_expression, true)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK(BM_SimulateHot)->Arg(0)->Arg(2000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ReferenceLoop)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "solver/basins.h"
 #include "solver/low_discrepancy.h"
 #include "solver/neighbourhoods.h"
 #include "solver/parallel.h"
@@ -35,6 +36,7 @@ struct Context {
   const SimulationOptions& options;
   const SgdNoise& noise;
   const Neighbourhoods& neighbourhoods;
+  const BasinClassifier* basins;  // null when basin_interval == 0
   int dimension = 0, num_components = 0;
   Eigen::VectorXd centre, bound;        // divergence box: |x_i - centre_i| <= bound_i
   std::vector<Eigen::VectorXd> starts;  // start of chain c is starts[c % size]
@@ -140,6 +142,9 @@ class BlockRunner {
       std::copy(region_, region_ + n_, previous_);
       const bool moved = ctx_.neighbourhoods.Update(n_, x_, kMaxBlock, region_, near_);
       if (moved || any_bad != 0 || any_failed != 0) HandleEvents(s);
+      if (ctx_.basins != nullptr && s > o_.burn_in && (s - o_.burn_in) % o_.basin_interval == 0) {
+        ClassifyBasins();
+      }
       if (s % kProgressInterval == 0) progress_.Add(static_cast<double>(kProgressInterval) * n_);
     }
     progress_.Add(static_cast<double>(o_.steps % kProgressInterval) * n_);
@@ -178,6 +183,7 @@ class BlockRunner {
       r.occupation.assign(k_, 0);
       r.transitions.assign(static_cast<std::size_t>(k_) * k_, 0);
       r.exit_times.assign(k_, ExitTimes());
+      if (ctx_.basins != nullptr) r.basin_counts.assign(k_, 0);
       active_[l] = true;
     }
     ctx_.neighbourhoods.LocateBatch(n_, x_, kMaxBlock, region_);
@@ -207,6 +213,22 @@ class BlockRunner {
     if (!o_.record_final_states) return;
     r->final_state.resize(d_);
     for (int i = 0; i < d_; ++i) r->final_state[i] = x_[i * kMaxBlock + l];
+  }
+
+  // The basin of each running chain's state (a scalar gradient descent per chain).
+  void ClassifyBasins() {
+    double point[kMaxDim];
+    for (int l = 0; l < n_; ++l) {
+      if (!active_[l]) continue;
+      for (int i = 0; i < d_; ++i) point[i] = x_[i * kMaxBlock + l];
+      const int basin = ctx_.basins->Classify(point);
+      SimulationChain& r = Record(l);
+      if (basin >= 0) {
+        ++r.basin_counts[basin];
+      } else {
+        ++r.basin_unclassified;
+      }
+    }
   }
 
   // Scalar bookkeeping of the lanes that changed neighbourhood, diverged or failed at step s.
@@ -399,6 +421,9 @@ std::string Validate(const SimulationOptions& o, const Problem& problem,
                      "a finite point of dimension " + std::to_string(d));
     }
   }
+  if (o.basin_interval < 0) {
+    return Invalid("basin_interval", std::to_string(o.basin_interval), "basin_interval >= 0");
+  }
   if (!o.radius.empty()) {
     const std::string problem_with_radius = ValidateRadii(components, o.radius);
     if (!problem_with_radius.empty()) {
@@ -438,8 +463,8 @@ void Totals(SimulationResult* r, int d, int k) {
   r->exit_times.assign(k, ExitTimes());
   r->mean = Eigen::VectorXd::Zero(d);
   r->second_moment = Eigen::VectorXd::Zero(d);
-  std::vector<long> occupation(k, 0);
-  long outside = 0;
+  std::vector<long> occupation(k, 0), basins(k, 0);
+  long outside = 0, unclassified = 0;
   for (const SimulationChain& c : r->per_chain) {
     if (c.diverged) {
       ++r->diverged;
@@ -453,6 +478,8 @@ void Totals(SimulationResult* r, int d, int k) {
       r->exit_times[i].Merge(c.exit_times[i]);
     }
     outside += c.outside;
+    for (std::size_t i = 0; i < c.basin_counts.size(); ++i) basins[i] += c.basin_counts[i];
+    unclassified += c.basin_unclassified;
     r->mean += c.sum;
     r->second_moment += c.sum_squares;
   }
@@ -460,6 +487,14 @@ void Totals(SimulationResult* r, int d, int k) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (int i = 0; i < k; ++i) r->occupation[i] = total > 0 ? occupation[i] / total : nan;
   r->outside = total > 0 ? outside / total : nan;
+  if (r->basin_interval > 0) {
+    r->basin_samples = unclassified;
+    for (long n : basins) r->basin_samples += n;
+    const double samples = static_cast<double>(r->basin_samples);
+    r->basin_occupation.assign(k, nan);
+    for (int i = 0; i < k; ++i) r->basin_occupation[i] = samples > 0 ? basins[i] / samples : nan;
+    r->basin_unclassified = samples > 0 ? unclassified / samples : nan;
+  }
   r->mean = total > 0 ? Eigen::VectorXd(r->mean / total) : Eigen::VectorXd::Constant(d, nan);
   r->second_moment =
       total > 0 ? Eigen::VectorXd(r->second_moment / total) : Eigen::VectorXd::Constant(d, nan);
@@ -515,6 +550,14 @@ nlohmann::json ToJson(const SimulationResult& result, bool per_chain) {
                       {"exit_times", exits},
                       {"mean", VectorJson(result.mean)},
                       {"second_moment", VectorJson(result.second_moment)}};
+  if (result.basin_interval > 0) {
+    nlohmann::json basins = nlohmann::json::array();
+    for (double v : result.basin_occupation) basins.push_back(NumberJson(v));
+    j["basin_interval"] = result.basin_interval;
+    j["basin_samples"] = result.basin_samples;
+    j["basin_occupation"] = basins;
+    j["basin_unclassified"] = NumberJson(result.basin_unclassified);
+  }
   if (!per_chain) return j;
   nlohmann::json chains = nlohmann::json::array();
   for (const SimulationChain& c : result.per_chain) {
@@ -541,6 +584,10 @@ nlohmann::json ToJson(const SimulationResult& result, bool per_chain) {
       entry["divergence_reason"] = ToString(c.divergence_reason);
     }
     if (c.final_state.size() > 0) entry["final_state"] = VectorJson(c.final_state);
+    if (!c.basin_counts.empty()) {
+      entry["basin_counts"] = c.basin_counts;
+      entry["basin_unclassified"] = c.basin_unclassified;
+    }
     chains.push_back(entry);
   }
   j["per_chain"] = chains;
@@ -567,7 +614,10 @@ SimulationResult Simulator::Simulate(const Problem& problem,
     radius = DefaultRadii(components, *problem.objective, *noise, problem.domain, o.step_size);
   }
   const Neighbourhoods neighbourhoods(components, radius);
-  Context ctx{o, *noise, neighbourhoods, d, k, {}, {}, StartPoints(o, problem, components)};
+  std::unique_ptr<BasinClassifier> basins;
+  if (o.basin_interval > 0) basins = std::make_unique<BasinClassifier>(*problem.objective, components);
+  Context ctx{o,  *noise, neighbourhoods, basins.get(), d, k, {}, {},
+              StartPoints(o, problem, components)};
   ctx.centre = (problem.domain.lower + problem.domain.upper) / 2;
   ctx.bound = (problem.domain.upper - problem.domain.lower) / 2 * o.divergence_factor;
 
@@ -578,6 +628,7 @@ SimulationResult Simulator::Simulate(const Problem& problem,
   result.chains = o.chains;
   result.seed = o.seed;
   result.radius = radius;
+  result.basin_interval = o.basin_interval;
   result.per_chain.resize(o.chains);
 
   const int threads = ResolveThreads(o.num_threads);

@@ -72,6 +72,12 @@ struct SimulationOptions {
   bool record_final_states = false;
   // Keep each chain's exit times (ExitTimes::samples); otherwise only their count and moments.
   bool record_exit_times = false;
+  // Every basin_interval recorded steps, classify the state by the basin of attraction of the
+  // minima (basins.h) and count it in SimulationChain::basin_counts; 0 = off. Basin masses are
+  // what the Laplace formula predicts (the balls hold different fractions of different wells).
+  // Each classification is a gradient descent (tens of gradient evaluations), so an interval of
+  // about the relaxation time 1 / (eta lambda_min) costs little and loses little information.
+  long basin_interval = 0;
   // Progress bar with rate and time left on stderr (the CLI sets it when stderr is a terminal).
   bool progress = false;
 };
@@ -112,6 +118,10 @@ struct SimulationChain {
   long divergence_step = -1;
   DivergenceReason divergence_reason = DivergenceReason::kNone;
   Eigen::VectorXd final_state;  // x at the last step (or at divergence); record_final_states only
+  // With basin_interval > 0: classified states per component (non-zero at minima only), and the
+  // states the flow took to no minimum.
+  std::vector<long> basin_counts;
+  long basin_unclassified = 0;
 };
 
 struct SimulationResult {
@@ -135,12 +145,19 @@ struct SimulationResult {
   std::vector<std::vector<long>> transitions;  // [i][j]: i -> j
   std::vector<ExitTimes> exit_times;           // per component left
   Eigen::VectorXd mean, second_moment;         // per coordinate, E x_i and E x_i^2
+  // With basin_interval > 0: the states classified, and per component the fraction of them in its
+  // basin (empty when off); the rest were unclassified.
+  long basin_interval = 0;
+  long basin_samples = 0;
+  std::vector<double> basin_occupation;
+  double basin_unclassified = 0.0;
 };
 
 // {"step_size", "steps", "burn_in", "chains", "seed", "radius", "occupation", "outside",
 //  "transitions", "diverged", "divergence_reasons": {reason: count}, "exit_times": [{"count",
 //  "mean", "variance", "min", "max", "censored", "sum", "sum_squares"}], "mean",
-//  "second_moment"}, and with per_chain = true "per_chain": [{... the same per chain, with
+//  "second_moment"}, with basin_interval > 0 also "basin_interval", "basin_samples",
+//  "basin_occupation", "basin_unclassified", and with per_chain = true "per_chain": [{... the same per chain, with
 //  "diverged", "divergence_step", "divergence_reason", "start", "final_state"}]. No timings.
 nlohmann::json ToJson(const SimulationResult& result, bool per_chain);
 

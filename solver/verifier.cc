@@ -19,13 +19,14 @@ struct BatchData {
   std::vector<std::vector<double>> occupation;  // [k][i]
   std::vector<std::vector<double>> exit_sum;    // [k][i]
   std::vector<std::vector<double>> exit_count;  // [k][i]
+  std::vector<std::vector<double>> basin;       // [k][i]: states classified in the basin of i
 };
 
 std::vector<BatchData> Batches(const std::vector<SimulationResult>& sims, int batches, int p) {
   std::vector<BatchData> out(batches);
   for (BatchData& b : out) {
     b.occupation.assign(sims.size(), std::vector<double>(p, 0.0));
-    b.exit_sum = b.exit_count = b.occupation;
+    b.exit_sum = b.exit_count = b.basin = b.occupation;
   }
   for (std::size_t k = 0; k < sims.size(); ++k) {
     const int chains = static_cast<int>(sims[k].per_chain.size());
@@ -37,6 +38,7 @@ std::vector<BatchData> Batches(const std::vector<SimulationResult>& sims, int ba
         b.occupation[k][i] += static_cast<double>(chain.occupation[i]);
         b.exit_sum[k][i] += chain.exit_times[i].sum;
         b.exit_count[k][i] += static_cast<double>(chain.exit_times[i].count);
+        if (!chain.basin_counts.empty()) b.basin[k][i] += static_cast<double>(chain.basin_counts[i]);
       }
     }
   }
@@ -113,6 +115,23 @@ std::string FormatEta(double eta) {
 }
 
 }  // namespace
+
+long BasinInterval(const std::vector<CriticalComponent>& components, double eta) {
+  // Ten relaxation times 1 / (eta lambda_min) of the slowest well: consecutive classifications are
+  // then nearly independent within a well, and the gradient descents cost little next to the steps.
+  constexpr double kRelaxationTimes = 10.0;
+  constexpr long kFallback = 1000;
+  double curvature = std::numeric_limits<double>::infinity();
+  for (const CriticalComponent& c : components) {
+    if (c.type != CriticalType::kMinimum || c.hessian_eigenvalues.size() == 0) continue;
+    for (int i = 0; i < c.hessian_eigenvalues.size(); ++i) {
+      if (c.hessian_eigenvalues[i] > 0) curvature = std::min(curvature, c.hessian_eigenvalues[i]);
+    }
+  }
+  if (!std::isfinite(curvature)) return kFallback;
+  const double interval = std::ceil(kRelaxationTimes / (eta * curvature));
+  return interval >= 1e9 ? static_cast<long>(1e9) : std::max(1L, static_cast<long>(interval));
+}
 
 double StudentT95(int dof) {
   // Two-sided 97.5% quantiles; beyond 30 degrees of freedom the normal quantile is within 2%.
@@ -205,6 +224,7 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
     for (int i = 0; i < p; ++i) {
       if (components[i].type != CriticalType::kMinimum) so.radius[i] *= 0.1;
     }
+    so.basin_interval = BasinInterval(components, eta);
     so.steps = options.steps;
     so.burn_in = options.burn_in;
     so.chains = options.chains;
@@ -288,8 +308,8 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
         std::vector<double> mass;
         for (const BatchData& b : batches) {
           double total = 0.0;
-          for (int j : laplace) total += b.occupation[k][j];
-          if (total > 0) mass.push_back(b.occupation[k][i] / total);
+          for (int j : laplace) total += b.basin[k][j];
+          if (total > 0) mass.push_back(b.basin[k][i] / total);
         }
         std::string why;
         if (diverged > 0) {

@@ -4,8 +4,9 @@
 //
 // Checks, each "pass", "fail" or "inconclusive":
 //  - arrhenius[i]: the slope of log(mu_i / mu_ground) against 1/eta, predicted -(E_i - E_ground);
-//  - laplace[i] @ eta (isotropic Gaussian noise): the mass of minimum i among the minima, predicted
-//    by the Laplace-corrected formula;
+//  - laplace[i] @ eta (isotropic Gaussian noise): the mass of the basin of attraction of minimum i
+//    among the minima (states classified every BasinInterval steps, basins.h), predicted by the
+//    Laplace-corrected formula;
 //  - exit[i]: the slope of log(mean exit time from U_i) against 1/eta, predicted min_j B_ij.
 // A check is inconclusive, never "pass", when the chains did not mix: fewer than
 // min_transitions transitions out of a neighbourhood it uses at some step size, an empty
@@ -73,6 +74,10 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
 std::vector<double> AutomaticStepSizes(const std::vector<CriticalComponent>& components,
                                        const Eigen::MatrixXd& costs, double stability_bound,
                                        const VerifyOptions& options);
+
+// Recorded steps between basin classifications at step size eta: ten relaxation times of the
+// flattest well, 1 / (eta lambda_min) each.
+long BasinInterval(const std::vector<CriticalComponent>& components, double eta);
 
 // Two-sided 95% quantile of Student's t with `dof` degrees of freedom.
 double StudentT95(int dof);

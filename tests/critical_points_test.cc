@@ -210,6 +210,7 @@ TEST(CriticalPoints, TypeNamesRoundTrip) {
 TEST(CriticalPoints, EveryDataProblem) {
   const std::map<std::string, std::map<std::string, int>> expected = {
       {"himmelblau.json", {{"minimum", 4}, {"saddle", 4}, {"maximum", 1}}},
+      {"himmelblau_hot.json", {{"minimum", 4}, {"saddle", 4}, {"maximum", 1}}},
       {"muller_brown.json", {{"minimum", 3}, {"saddle", 2}}},
       {"three_hump_camel.json", {{"minimum", 3}, {"saddle", 2}}},
       {"tilted_double_well.json", {{"minimum", 2}, {"maximum", 1}}},

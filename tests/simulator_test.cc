@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -20,6 +21,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "solver/basins.h"
 #include "solver/critical_points.h"
 #include "solver/neighbourhoods.h"
 #include "solver/philox_normals.h"
@@ -363,6 +365,86 @@ TEST(Simulator, TiltedDoubleWellOccupationRatio) {
   EXPECT_GE(r.transitions[top][left], kMinCrossings);
   const double ratio = r.occupation[right] / r.occupation[left];
   EXPECT_NEAR(ratio, predicted, kRelativeTolerance * predicted);
+}
+
+TEST(Simulator, HimmelblauBasinMassesMatchTheLaplaceMasses) {
+  // THEORY.md case 4: the four minima have f = 0, so every one is a ground state and their masses
+  // tend to the Laplace masses 1/sqrt(det H_i), normalized: 0.3395, 0.2839, 0.1605, 0.2161 (minima
+  // in component order: (3, 2), (3.584, -1.848), (-3.779, -3.283), (-2.805, 3.131)).
+  // To mix, the chains must cross the barriers 104 and 178 in f: data/himmelblau_hot.json takes
+  // sigma = 200 and eta = 0.001, temperature T = eta sigma^2 / 2 = 20, where the exit from the
+  // well behind 104 takes ~50 time units. The masses are those of the basins of attraction (the
+  // balls hold different fractions of wells of different curvature).
+  // Finite-T corrections: the continuous process's exact basin masses, the integrals of exp(-f/T)
+  // (computed here by quadrature), differ from Laplace by up to 6.5% at T = 10 and 2.7% at T = 20
+  // (docs/VERIFICATION.md); the discrete chain at eta = 0.001 moves them by ~1% more. 5% is the
+  // issue's tolerance and holds here with ~2% to spare.
+  constexpr double kLaplaceTolerance = 0.05;
+  // The discrete chain vs the continuous law at the same T: measured at eta = 0.002, 0.001, 0.0005
+  // the deviation shrinks linearly, ~1% of a mass at eta = 0.001; 2% allowed on top of the interval.
+  constexpr double kDiscreteChainAllowance = 0.02;
+  // The 95% intervals must be narrow enough that agreement means something.
+  constexpr double kMaxRelativeHalfWidth = 0.02;
+  const double laplace[4] = {0.3395, 0.2839, 0.1605, 0.2161};
+  const Problem p = Load("himmelblau_hot.json");
+  const std::vector<CriticalComponent> components = Components(p);
+  ASSERT_EQ(components.size(), 9u);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(components[i].type, CriticalType::kMinimum);
+  constexpr double kEta = 0.001;
+  const double temperature = kEta * 200.0 * 200.0 / 2;
+
+  SimulationOptions o;
+  o.step_size = kEta;
+  o.steps = 3000000;  // 3000 time units per chain
+  o.burn_in = 300000;
+  o.chains = 1024;
+  o.seed = 4;
+  o.basin_interval = 2000;
+  const SimulationResult r = Simulate(p, components, o);
+  ASSERT_EQ(r.diverged, 0);
+  ASSERT_EQ(r.basin_samples, 1024L * 1350);
+  EXPECT_EQ(r.basin_unclassified, 0.0);
+  // Mixed: every minimum's neighbourhood entered and left thousands of times.
+  for (int i = 0; i < 4; ++i) EXPECT_GT(r.exit_times[i].count, 10000) << "minimum " << i;
+
+  // Continuous-process basin masses by midpoint quadrature on [-6, 6]^2 (exp(-f/T) < 1e-30 beyond).
+  constexpr int kCells = 600;
+  constexpr double kHalfWidth = 6.0;
+  const BasinClassifier basins(*p.objective, components);
+  double integral[4] = {0, 0, 0, 0};
+  for (int a = 0; a < kCells; ++a) {
+    for (int b = 0; b < kCells; ++b) {
+      const Eigen::Vector2d x(-kHalfWidth + (a + 0.5) * 2 * kHalfWidth / kCells,
+                              -kHalfWidth + (b + 0.5) * 2 * kHalfWidth / kCells);
+      const int i = basins.Classify(x);
+      if (i >= 0 && i < 4) integral[i] += std::exp(-p.objective->Value(x) / temperature);
+    }
+  }
+  const double total = integral[0] + integral[1] + integral[2] + integral[3];
+
+  constexpr int kBatches = 16;
+  for (int i = 0; i < 4; ++i) {
+    std::vector<double> batch;
+    for (int k = 0; k < kBatches; ++k) {
+      double in = 0, all = 0;
+      for (int c = k * o.chains / kBatches; c < (k + 1) * o.chains / kBatches; ++c) {
+        in += static_cast<double>(r.per_chain[c].basin_counts[i]);
+        for (int j = 0; j < 4; ++j) all += static_cast<double>(r.per_chain[c].basin_counts[j]);
+      }
+      batch.push_back(in / all);
+    }
+    const MeanAndError m = BatchMean(batch);
+    const double half = 2.131 * m.standard_error;  // Student t, 15 degrees of freedom
+    const double quadrature = integral[i] / total;
+    EXPECT_LT(half, kMaxRelativeHalfWidth * m.mean) << "minimum " << i;
+    EXPECT_NEAR(m.mean, quadrature, half + kDiscreteChainAllowance * quadrature)
+        << "minimum " << i << ": measured " << m.mean << " +- " << half;
+    EXPECT_NEAR(m.mean, laplace[i], kLaplaceTolerance * laplace[i])
+        << "minimum " << i << ": measured " << m.mean << " +- " << half << ", quadrature at T = "
+        << temperature << ": " << quadrature;
+    std::printf("minimum %d: basin mass %.4f +- %.4f, quadrature %.4f, Laplace %.4f (%+.1f%%)\n", i,
+                m.mean, half, quadrature, laplace[i], 100 * (m.mean / laplace[i] - 1));
+  }
 }
 
 TEST(Simulator, VanishingNoiseMaximumIsAbsorbingAtLargeSteps) {
