@@ -100,6 +100,10 @@ int Run(const AnalyzeArgs& args) {
   }
   std::cout << table.ToString() << "\nground state" << (energies.ground_states.size() > 1 ? "s" : "") << ":";
   for (int g : energies.ground_states) std::cout << " " << g;
+  if (energies.ground_states.empty()) {
+    std::cout << " none (every energy is +inf: no component is reachable from all the others at finite "
+                 "cost, so the long-run law depends on where SGD starts)";
+  }
   std::cout << "\n";
   for (const StepSizePrediction& s : predictions.steps) {
     if (!s.stable) {

@@ -51,7 +51,7 @@ Eigen::MatrixXd StraightLine() {
 
 void BM_PathStringMethod(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  const GaussianGeometry geometry(*Himmelblau().objective, *Himmelblau().noise.covariance);
+  const NoiseGeometry geometry(*Himmelblau().objective, *Himmelblau().noise.covariance);
   ActionSolver::Options options;
   options.initial_segments = options.max_segments = n;
   ActionSolver::Summary summary;
@@ -64,7 +64,7 @@ BENCHMARK(BM_PathStringMethod)->Arg(100)->Arg(200)->Arg(400)->Unit(benchmark::kM
 // The discrete action over all interior node coordinates, for a first-order method.
 class DiscreteActionFunction final : public ceres::FirstOrderFunction {
  public:
-  DiscreteActionFunction(const GaussianGeometry& geometry, Eigen::MatrixXd ends, int n)
+  DiscreteActionFunction(const NoiseGeometry& geometry, Eigen::MatrixXd ends, int n)
       : geometry_(geometry), ends_(std::move(ends)), n_(n) {}
   int NumParameters() const override { return 2 * (n_ - 1); }
   bool Evaluate(const double* x, double* cost, double* gradient) const override {
@@ -91,14 +91,14 @@ class DiscreteActionFunction final : public ceres::FirstOrderFunction {
   }
 
  private:
-  const GaussianGeometry& geometry_;
+  const NoiseGeometry& geometry_;
   Eigen::MatrixXd ends_;
   int n_;
 };
 
 void BM_PathLbfgs(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  const GaussianGeometry geometry(*Himmelblau().objective, *Himmelblau().noise.covariance);
+  const NoiseGeometry geometry(*Himmelblau().objective, *Himmelblau().noise.covariance);
   const Eigen::MatrixXd initial = ActionSolver::Resample(StraightLine(), n);
   ceres::GradientProblemSolver::Summary summary;
   for (auto _ : state) {

@@ -27,7 +27,7 @@ struct NodeFrame {
 // One segment's residual for Ceres, in the normal coordinates of its free end nodes; its
 // derivatives come from Jets lifted by the geometry.
 struct SegmentFunctor {
-  const GaussianGeometry* geometry;
+  const NoiseGeometry* geometry;
   const NodeFrame* from;
   const NodeFrame* to;
   bool from_free, to_free;
@@ -74,7 +74,7 @@ std::vector<NodeFrame> Frames(const Eigen::MatrixXd& path) {
 
 // Minimizes the discrete action over the normal displacements of the interior nodes (ends fixed).
 // Returns the final action, or +inf when Ceres could not evaluate the path.
-double Optimize(const GaussianGeometry& geometry, Eigen::MatrixXd& path, int max_iterations,
+double Optimize(const NoiseGeometry& geometry, Eigen::MatrixXd& path, int max_iterations,
                 int* iterations) {
   const int d = geometry.dimension();
   const int n = static_cast<int>(path.rows());
@@ -147,6 +147,7 @@ const char* ActionSolver::ToString(Termination t) {
     case Termination::kConverged: return "converged";
     case Termination::kMaxSegments: return "max_segments reached";
     case Termination::kNotPositiveDefinite: return "covariance not positive definite";
+    case Termination::kInfinite: return "infinite";
     case Termination::kFailure: return "failure";
   }
   return "unknown";
@@ -171,7 +172,7 @@ Eigen::MatrixXd ActionSolver::Resample(const Eigen::MatrixXd& path, int segments
   return out;
 }
 
-ActionPath ActionSolver::Solve(const GaussianGeometry& geometry, const Eigen::MatrixXd& initial,
+ActionPath ActionSolver::Solve(const NoiseGeometry& geometry, const Eigen::MatrixXd& initial,
                                Summary* summary) const {
   const auto t0 = std::chrono::steady_clock::now();
   Summary local;
@@ -207,6 +208,13 @@ ActionPath ActionSolver::Solve(const GaussianGeometry& geometry, const Eigen::Ma
     message << ")";
     s.where = where;
     return finish(Termination::kNotPositiveDefinite, message.str());
+  }
+  if (geometry.is_finite_sum() && std::isinf(DiscreteAction(geometry, path))) {
+    out.nodes = path;
+    out.action = std::numeric_limits<double>::infinity();
+    out.error_estimate = 0.0;
+    return finish(Termination::kInfinite,
+                  "the minibatch noise cannot move along a segment of the path (cost +inf)");
   }
   double previous_level = std::numeric_limits<double>::quiet_NaN();
   double previous_extrapolated = std::numeric_limits<double>::quiet_NaN();

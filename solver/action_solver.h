@@ -41,7 +41,16 @@ class ActionSolver {
     int max_iterations = 50;
   };
 
-  enum class Termination { kNotRun, kConverged, kMaxSegments, kNotPositiveDefinite, kFailure };
+  // kInfinite: finite-sum noise cannot move along some segment of the initial path (its cost is
+  // +inf there; in one dimension that makes the action +inf exactly).
+  enum class Termination {
+    kNotRun,
+    kConverged,
+    kMaxSegments,
+    kNotPositiveDefinite,
+    kInfinite,
+    kFailure
+  };
   static const char* ToString(Termination t);
 
   struct Summary {
@@ -66,7 +75,7 @@ class ActionSolver {
 
   // Minimizes the action of paths from initial.row(0) to initial.row(last), starting from
   // `initial` (any number >= 2 of nodes; it is re-sampled).
-  ActionPath Solve(const GaussianGeometry& geometry, const Eigen::MatrixXd& initial,
+  ActionPath Solve(const NoiseGeometry& geometry, const Eigen::MatrixXd& initial,
                    Summary* summary) const;
 
   // Resamples a polyline to `segments` equal arc-length segments (ends kept).

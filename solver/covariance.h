@@ -1,19 +1,22 @@
 // The covariance Sigma(x) of Gaussian SGD noise: sigma^2 I, a constant SPD matrix, or a matrix of
-// expressions of the variables (state-dependent), with exact derivatives.
+// expressions of the variables (state-dependent), or the minibatch covariance of a finite sum
+// (the Gaussian approximation of its noise), with exact derivatives.
 #ifndef LDSGD_SOLVER_COVARIANCE_H_
 #define LDSGD_SOLVER_COVARIANCE_H_
 
+#include <memory>
 #include <vector>
 
 #include <Eigen/Core>
 
 #include "solver/expression.h"
+#include "solver/objective.h"
 
 namespace ldsgd {
 
 class Covariance {
  public:
-  enum class Kind { kIsotropic, kConstant, kStateDependent };
+  enum class Kind { kIsotropic, kConstant, kStateDependent, kMinibatch };
 
   static Covariance Isotropic(int dimension, double sigma);
   static Covariance Constant(const Eigen::MatrixXd& sigma);
@@ -21,9 +24,13 @@ class Covariance {
   static Covariance StateDependent(ExpressionGraph& graph,
                                    const std::vector<ExpressionGraph::Node>& entries);
 
+  // cov_k(g_k(x)) / b over the terms f_k (sampling b terms uniformly with replacement); its
+  // derivatives come from the terms' Hessians.
+  static Covariance Minibatch(std::vector<std::shared_ptr<const Objective>> terms, int batch_size);
+
   Kind kind() const { return kind_; }
   int dimension() const { return dimension_; }
-  bool is_constant() const { return kind_ != Kind::kStateDependent; }
+  bool is_constant() const { return kind_ == Kind::kIsotropic || kind_ == Kind::kConstant; }
   // sigma of sigma^2 I (kIsotropic only).
   double sigma() const { return sigma_; }
 
@@ -39,6 +46,8 @@ class Covariance {
   Eigen::MatrixXd constant_;
   Program entries_;              // d*d outputs
   Program entries_and_jacobian_;  // d*d entries, then d*d*d derivatives (k-major)
+  std::vector<std::shared_ptr<const Objective>> terms_;  // kMinibatch
+  int batch_size_ = 1;
 };
 
 }  // namespace ldsgd

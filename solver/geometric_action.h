@@ -11,10 +11,17 @@
 //   r = sqrt(a b / 2) (y / a + z / b)   =>   |r|^2 = a b + y.z = c(x, u).
 //
 // This is THEORY.md's 1/2 |u||w| |u/|u| - w/|w||^2 with w = -g, written in whitened coordinates.
+//
+// Finite-sum noise (finite_sum_cost.h) has no such closed form; c and its exact derivatives come
+// from the inner convex solve, and the residual is r = sqrt(c / |e|^2) e with e = u/|u| - w/|w|
+// (Euclidean): |r|^2 = c, and r is smooth wherever c > 0 (c vanishes, to second order in the
+// angle, only along w, like the Gaussian cost).
 #ifndef LDSGD_SOLVER_GEOMETRIC_ACTION_H_
 #define LDSGD_SOLVER_GEOMETRIC_ACTION_H_
 
 #include <cmath>
+#include <memory>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -22,20 +29,24 @@
 #include <ceres/jet.h>
 
 #include "solver/covariance.h"
+#include "solver/finite_sum_cost.h"
 #include "solver/objective.h"
+#include "solver/problem.h"
 
 namespace ldsgd {
 
-// Gaussian noise geometry at one point: what c(x, .) needs. Precomputes the whitening of a
-// constant covariance once.
-class GaussianGeometry {
+// The noise geometry: what c(x, .) needs, for Gaussian noise (precomputing the whitening of a
+// constant covariance once) or for the exact finite-sum cost.
+class NoiseGeometry {
  public:
-  GaussianGeometry(const Objective& f, const Covariance& sigma);
+  NoiseGeometry(const Objective& f, const Covariance& sigma);
+  NoiseGeometry(const Objective& f, const FiniteSumCost& finite_sum);
   int dimension() const { return d_; }
   const Objective& objective() const { return f_; }
-  const Covariance& covariance() const { return sigma_; }
+  bool is_finite_sum() const { return finite_sum_ != nullptr; }
 
-  // c(x, u), plain doubles. Returns NaN where Sigma(x) is not positive definite.
+  // c(x, u), plain doubles. Returns NaN where Sigma(x) is not positive definite or the finite-sum
+  // solve failed, +inf where finite-sum noise cannot move along u.
   double Cost(const double* x, const double* u) const;
 
   // Whether Sigma(x) is symmetric positive definite (Cholesky succeeds).
@@ -44,13 +55,18 @@ class GaussianGeometry {
   // The segment residual r(a, b) with |r|^2 = c((a+b)/2, b-a), for T = double or ceres::Jet.
   // Derivatives are exact: the Jet parts of grad f and Sigma at the midpoint are lifted from the
   // Hessian and dSigma/dx (chain rule), the rest is differentiated by the Jets themselves.
-  // Returns false where Sigma is not positive definite (Ceres then rejects the step).
+  // Returns false where Sigma is not positive definite, or the finite-sum cost is infinite or its
+  // solve failed (Ceres then rejects the step).
   template <typename T>
   bool SegmentResidual(const T* a, const T* b, T* r) const;
 
  private:
+  template <typename T>
+  bool FiniteSumResidual(const T* a, const T* b, T* r) const;
+
   const Objective& f_;
-  const Covariance& sigma_;
+  const Covariance* sigma_ = nullptr;          // Gaussian noise
+  const FiniteSumCost* finite_sum_ = nullptr;  // finite-sum noise
   int d_;
   Eigen::MatrixXd constant_whitening_;  // C^{-1} for a constant covariance
 };
@@ -76,8 +92,53 @@ ceres::Jet<double, N> Lift(double v, const double* dvdx, const ceres::Jet<double
 }  // namespace internal
 
 template <typename T>
-bool GaussianGeometry::SegmentResidual(const T* a, const T* b, T* r) const {
+bool NoiseGeometry::FiniteSumResidual(const T* a, const T* b, T* r) const {
   using std::sqrt;
+  const int d = d_;
+  std::vector<T> m(d), u(d), g(d);
+  std::vector<double> mv(d), uv(d), gv(d), h(d * d);
+  for (int i = 0; i < d; ++i) {
+    m[i] = (a[i] + b[i]) * 0.5;
+    u[i] = b[i] - a[i];
+    mv[i] = internal::ValueOf(m[i]);
+    uv[i] = internal::ValueOf(u[i]);
+  }
+  constexpr bool kDerivatives = !std::is_same_v<T, double>;
+  const FiniteSumCost::Evaluation e = finite_sum_->Evaluate(mv.data(), uv.data(), kDerivatives);
+  if (e.status != FiniteSumCost::Status::kFinite) return false;
+  T c(e.cost);
+  if constexpr (kDerivatives) {
+    for (int i = 0; i < d; ++i) c.v += e.dcdx[i] * m[i].v + e.dcdu[i] * u[i].v;
+    f_.Hessian(mv.data(), gv.data(), h.data());
+  } else {
+    f_.Gradient(mv.data(), gv.data());
+  }
+  for (int i = 0; i < d; ++i) g[i] = internal::Lift(gv[i], &h[i * d], m.data(), d);
+  T uu(0.0), gg(0.0);
+  for (int i = 0; i < d; ++i) {
+    uu += u[i] * u[i];
+    gg += g[i] * g[i];
+  }
+  if (!(e.cost > 0.0) || !(internal::ValueOf(uu) > 0.0) || !(internal::ValueOf(gg) > 0.0)) {
+    for (int i = 0; i < d; ++i) r[i] = T(0.0);
+    return true;
+  }
+  const T un = sqrt(uu), gn = sqrt(gg);
+  T ee(0.0);
+  for (int i = 0; i < d; ++i) {
+    r[i] = u[i] / un + g[i] / gn;  // u/|u| - w/|w| with w = -g
+    ee += r[i] * r[i];
+  }
+  const T scale = sqrt(c / ee);
+  for (int i = 0; i < d; ++i) r[i] *= scale;
+  return true;
+}
+
+template <typename T>
+bool NoiseGeometry::SegmentResidual(const T* a, const T* b, T* r) const {
+  using std::sqrt;
+  if (finite_sum_ != nullptr) return FiniteSumResidual(a, b, r);
+  const Covariance& sigma = *sigma_;
   const int d = d_;
   std::vector<T> m(d), u(d), g(d), y(d), z(d);
   std::vector<double> mv(d), gv(d), h(d * d);
@@ -93,13 +154,13 @@ bool GaussianGeometry::SegmentResidual(const T* a, const T* b, T* r) const {
   }
   for (int i = 0; i < d; ++i) g[i] = internal::Lift(gv[i], &h[i * d], m.data(), d);
 
-  if (sigma_.kind() == Covariance::Kind::kIsotropic) {
-    const double inv = 1.0 / sigma_.sigma();
+  if (sigma.kind() == Covariance::Kind::kIsotropic) {
+    const double inv = 1.0 / sigma.sigma();
     for (int i = 0; i < d; ++i) {
       y[i] = u[i] * inv;
       z[i] = g[i] * inv;
     }
-  } else if (sigma_.kind() == Covariance::Kind::kConstant) {
+  } else if (sigma.kind() == Covariance::Kind::kConstant) {
     for (int i = 0; i < d; ++i) {
       y[i] = T(0.0);
       z[i] = T(0.0);
@@ -112,7 +173,7 @@ bool GaussianGeometry::SegmentResidual(const T* a, const T* b, T* r) const {
     // Sigma(m) with its exact derivatives, then a Cholesky factorization in T and forward solves.
     std::vector<Eigen::MatrixXd> ds(d, Eigen::MatrixXd::Zero(d, d));
     const Eigen::MatrixXd sv =
-        std::is_same_v<T, double> ? sigma_.At(mv.data()) : sigma_.At(mv.data(), &ds);
+        std::is_same_v<T, double> ? sigma.At(mv.data()) : sigma.At(mv.data(), &ds);
     std::vector<T> s(d * d), c(d * d, T(0.0));
     std::vector<double> dsdx(d);
     for (int i = 0; i < d; ++i) {
@@ -160,12 +221,29 @@ bool GaussianGeometry::SegmentResidual(const T* a, const T* b, T* r) const {
   return true;
 }
 
+// The geometry of a problem's noise model, owning what it refers to: Gaussian noise, a finite sum's
+// exact minibatch cost, or its Gaussian approximation (covariance cov_k(g_k) / b).
+class ProblemGeometry {
+ public:
+  // On a problem without a usable noise model, ok() is false and error() says why.
+  explicit ProblemGeometry(const Problem& problem);
+  bool ok() const { return geometry_ != nullptr; }
+  const std::string& error() const { return error_; }
+  const NoiseGeometry& geometry() const { return *geometry_; }
+
+ private:
+  std::unique_ptr<FiniteSumCost> finite_sum_;
+  std::unique_ptr<Covariance> minibatch_;
+  std::unique_ptr<NoiseGeometry> geometry_;
+  std::string error_;
+};
+
 // The discretized action of a path (nodes as rows of a (N+1) x d matrix): the sum of segment costs.
 // +inf where Sigma fails to be positive definite at some midpoint.
-double DiscreteAction(const GaussianGeometry& geometry, const Eigen::MatrixXd& nodes);
+double DiscreteAction(const NoiseGeometry& geometry, const Eigen::MatrixXd& nodes);
 
 // The first node or segment midpoint of the path where Sigma is not positive definite, if any.
-bool FindNonPositiveDefinite(const GaussianGeometry& geometry, const Eigen::MatrixXd& nodes,
+bool FindNonPositiveDefinite(const NoiseGeometry& geometry, const Eigen::MatrixXd& nodes,
                              Eigen::VectorXd* where);
 
 }  // namespace ldsgd

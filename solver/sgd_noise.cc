@@ -374,6 +374,7 @@ std::unique_ptr<SgdNoise> MakeSgdNoise(const Problem& problem, std::uint64_t see
       return std::make_unique<ConstantGaussianNoise>(problem.objective, sigma, llt.matrixL(), key);
     }
     case Covariance::Kind::kStateDependent:
+    case Covariance::Kind::kMinibatch:
       return std::make_unique<StateDependentGaussianNoise>(problem.objective, noise.covariance,
                                                            key);
   }

@@ -1,11 +1,14 @@
 #include "solver/transition_costs.h"
 
+#include <memory>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -152,8 +155,9 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
   TransitionCosts out;
   const int p = static_cast<int>(components.size());
   s.components = p;
-  if (problem.noise.type != NoiseType::kGaussian || !problem.noise.covariance) {
-    s.error = "transition costs need Gaussian noise; finite_sum noise is not supported yet";
+  const ProblemGeometry problem_geometry(problem);
+  if (!problem_geometry.ok()) {
+    s.error = problem_geometry.error();
     return out;
   }
   if (options_.coarse_segments < 2 || !(options_.prune_margin >= 0) || !(options_.detour_factor >= 1)) {
@@ -161,7 +165,7 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
               "detour_factor >= 1";
     return out;
   }
-  const GaussianGeometry geometry(*problem.objective, *problem.noise.covariance);
+  const NoiseGeometry& geometry = problem_geometry.geometry();
   const Options& o = options_;
   for (const CriticalComponent& c : components) {
     if (!geometry.PositiveDefiniteAt(c.point.data())) {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -178,10 +179,16 @@ TEST(Analyze, CommandWritesReportGraphsAndPaths) {
   fs::remove(dir.string() + ".stdout");
 }
 
-TEST(Analyze, FiniteSumNoiseIsRefusedClearlyForNow) {
+TEST(Analyze, FiniteSumNoiseRunsThroughThePipeline) {
+  // THEORY.md case 3 end to end: exact minibatch costs, energies E_R = B_Lq - B_Rq (0.549751).
   const std::string command = std::string(LDSGD_BINARY) + " analyze " + LDSGD_DATA_DIR +
-                              "/tilted_double_well_finite_sum.json > /dev/null 2>&1";
-  EXPECT_EQ(Shell(command), 2);
+                              "/tilted_double_well_finite_sum.json --json > analyze_fs.json 2>/dev/null";
+  ASSERT_EQ(Shell(command), 0);
+  std::ifstream in("analyze_fs.json");
+  const nlohmann::json report = nlohmann::json::parse(in);
+  const auto& energies = report.at("energies");
+  EXPECT_NEAR(energies.at(1).get<double>(), 1.065955 - 0.516204, 2e-6);
+  std::remove("analyze_fs.json");
 }
 
 }  // namespace

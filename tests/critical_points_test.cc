@@ -217,6 +217,7 @@ TEST(CriticalPoints, EveryDataProblem) {
       {"tilted_double_well_state_noise.json", {{"minimum", 2}, {"maximum", 1}}},
       {"tilted_double_well_tanh_noise.json", {{"minimum", 2}, {"maximum", 1}}},
       {"tilted_double_well_finite_sum.json", {{"minimum", 2}, {"maximum", 1}}},
+      {"tilted_double_well_weak_noise.json", {{"minimum", 2}, {"maximum", 1}}},
       {"ring.json", {{"minimum", 1}, {"maximum", 1}}},
       {"vanishing_noise.json", {{"maximum", 1}}},
       {"separable_double_well_3d.json", {{"minimum", 8}, {"saddle", 18}, {"maximum", 1}}},

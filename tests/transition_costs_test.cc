@@ -238,9 +238,9 @@ TEST(TransitionCosts, ResultDoesNotDependOnThreadCount) {
   for (std::size_t k = 0; k < a.paths.size(); ++k) EXPECT_EQ(a.paths[k].nodes, b.paths[k].nodes);
 }
 
-// The property suite (STYLE.md lesson 6), over every Gaussian problem in data/.
+// The property suite (STYLE.md lesson 6), over every problem in data/ (Gaussian and finite-sum).
 TEST(TransitionCosts, PropertiesOnEveryDataProblem) {
-  int gaussian = 0;
+  int gaussian = 0, finite_sum = 0;
   for (const auto& entry : std::filesystem::directory_iterator(LDSGD_DATA_DIR)) {
     if (entry.path().extension() != ".json") continue;
     const Problem problem = LoadProblem(entry.path().string());
@@ -249,13 +249,7 @@ TEST(TransitionCosts, PropertiesOnEveryDataProblem) {
         CriticalPointFinder({}).Find(*problem.objective, problem.domain, nullptr);
     TransitionCostSolver::Summary summary;
     const TransitionCosts t = TransitionCostSolver({}).Solve(problem, c, &summary);
-    if (problem.noise.type == NoiseType::kFiniteSum) {
-      // Not silently wrong: finite-sum costs are refused with a reason until their issue lands.
-      EXPECT_FALSE(summary.success);
-      EXPECT_NE(summary.error.find("finite_sum"), std::string::npos);
-      continue;
-    }
-    ++gaussian;
+    ++(problem.noise.type == NoiseType::kFiniteSum ? finite_sum : gaussian);
     ASSERT_TRUE(summary.success) << summary.error;
     const int p = static_cast<int>(c.size());
     const Eigen::MatrixXd& B = t.costs;
@@ -270,10 +264,15 @@ TEST(TransitionCosts, PropertiesOnEveryDataProblem) {
       }
     }
     // Refining N never increases the reported action beyond its error estimate.
-    const GaussianGeometry geometry(*problem.objective, *problem.noise.covariance);
+    const ProblemGeometry owner(problem);
+    ASSERT_TRUE(owner.ok()) << owner.error();
+    const NoiseGeometry& geometry = owner.geometry();
     int checked = 0;
     for (const TransitionPath& path : t.paths) {
-      if (path.method != CostMethod::kDirect || checked >= 3) continue;
+      if (path.method != CostMethod::kDirect || checked >= 3 || path.nodes.rows() < 2 ||
+          !std::isfinite(B(path.from, path.to))) {
+        continue;
+      }
       ++checked;
       Eigen::MatrixXd ends(2, problem.dimension());
       ends.row(0) = path.nodes.row(0);
@@ -290,6 +289,7 @@ TEST(TransitionCosts, PropertiesOnEveryDataProblem) {
     }
   }
   EXPECT_GE(gaussian, 8);
+  EXPECT_GE(finite_sum, 2);
 }
 
 TEST(TransitionCosts, RingCostToTheMaximumIsTwoOverSigmaSquared) {
