@@ -44,13 +44,12 @@ Covariance Covariance::Minibatch(std::vector<std::shared_ptr<const Objective>> t
   return c;
 }
 
-namespace {
-
-// The minibatch covariance and, when dsigma is given, its derivatives. With r_k = g_k - mean:
-// Sigma = sum_k r_k r_k^T / (n b), and dSigma/dx_j = sum_k (h_kj r_k^T + r_k h_kj^T) / (n b), h_kj
-// the column j of Hess f_k (the mean's derivative drops out because sum_k r_k = 0).
-Eigen::MatrixXd MinibatchAt(const std::vector<std::shared_ptr<const Objective>>& terms, int b,
-                            const double* x, std::vector<Eigen::MatrixXd>* dsigma) {
+Eigen::MatrixXd MinibatchCovariance(const std::vector<std::shared_ptr<const Objective>>& terms,
+                                    int batch_size, const double* x,
+                                    std::vector<Eigen::MatrixXd>* dsigma) {
+  // With r_k = g_k - mean: Sigma = sum_k r_k r_k^T / (n b), and dSigma/dx_j = sum_k (h_kj r_k^T +
+  // r_k h_kj^T) / (n b), h_kj the column j of Hess f_k (the mean's derivative drops out because
+  // sum_k r_k = 0).
   const int n = static_cast<int>(terms.size()), d = terms.front()->dimension();
   Eigen::MatrixXd g(d, n);
   std::vector<Eigen::MatrixXd> h;
@@ -62,26 +61,25 @@ Eigen::MatrixXd MinibatchAt(const std::vector<std::shared_ptr<const Objective>>&
       terms[k]->Gradient(x, g.col(k).data());
     }
   }
-  const Eigen::VectorXd mean = g.rowwise().mean();
-  const Eigen::MatrixXd r = g.colwise() - mean;
-  const double scale = 1.0 / (static_cast<double>(n) * b);
+  const Eigen::VectorXd mean = g.rowwise().sum() / static_cast<double>(n);
+  const double scale = static_cast<double>(n) * batch_size;
+  Eigen::MatrixXd sigma = Eigen::MatrixXd::Zero(d, d);
+  for (int k = 0; k < n; ++k) sigma += (g.col(k) - mean) * (g.col(k) - mean).transpose();
   if (dsigma != nullptr) {
     dsigma->assign(d, Eigen::MatrixXd::Zero(d, d));
     for (int k = 0; k < n; ++k) {
       for (int j = 0; j < d; ++j) {
-        const Eigen::MatrixXd outer = h[k].col(j) * r.col(k).transpose();
-        (*dsigma)[j] += scale * (outer + outer.transpose());
+        const Eigen::MatrixXd outer = h[k].col(j) * (g.col(k) - mean).transpose();
+        (*dsigma)[j] += (outer + outer.transpose()) / scale;
       }
     }
   }
-  return scale * r * r.transpose();
+  return sigma / scale;
 }
-
-}  // namespace
 
 Eigen::MatrixXd Covariance::At(const double* x) const {
   if (is_constant()) return constant_;
-  if (kind_ == Kind::kMinibatch) return MinibatchAt(terms_, batch_size_, x, nullptr);
+  if (kind_ == Kind::kMinibatch) return MinibatchCovariance(terms_, batch_size_, x);
   const int d = dimension_;
   Eigen::MatrixXd s(d, d);
   std::vector<double> work(entries_.workspace_size());
@@ -94,7 +92,7 @@ Eigen::MatrixXd Covariance::At(const double* x, std::vector<Eigen::MatrixXd>* ds
   const int d = dimension_;
   dsigma->assign(d, Eigen::MatrixXd::Zero(d, d));
   if (is_constant()) return constant_;
-  if (kind_ == Kind::kMinibatch) return MinibatchAt(terms_, batch_size_, x, dsigma);
+  if (kind_ == Kind::kMinibatch) return MinibatchCovariance(terms_, batch_size_, x, dsigma);
   std::vector<double> out(entries_and_jacobian_.num_outputs());
   std::vector<double> work(entries_and_jacobian_.workspace_size());
   entries_and_jacobian_.Evaluate(x, out.data(), work.data());

@@ -50,6 +50,18 @@ class Covariance {
   int batch_size_ = 1;
 };
 
+// The minibatch covariance of a finite sum at x: (1/n) sum_k (g_k - m)(g_k - m)^T / b, m the mean
+// gradient (sampling b of n terms uniformly with replacement), and with dsigma its derivatives
+// dsigma[j] = d Sigma / d x_j from the terms' Hessians.
+Eigen::MatrixXd MinibatchCovariance(const std::vector<std::shared_ptr<const Objective>>& terms,
+                                    int batch_size, const double* x,
+                                    std::vector<Eigen::MatrixXd>* dsigma = nullptr);
+inline Eigen::MatrixXd MinibatchCovariance(
+    const std::vector<std::shared_ptr<const Objective>>& terms, int batch_size,
+    const Eigen::VectorXd& x) {
+  return MinibatchCovariance(terms, batch_size, x.data());
+}
+
 }  // namespace ldsgd
 
 #endif  // LDSGD_SOLVER_COVARIANCE_H_

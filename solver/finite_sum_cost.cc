@@ -99,6 +99,14 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
   Eigen::VectorXd start = cm + cu / m;
 
   LogMeanExp e;
+  // The result at the multiplier `at` with maximizer `at_x` (e holds its G).
+  auto accept = [&](double at, const Eigen::VectorXd& at_x) {
+    *value = std::max(0.0, u.dot(at_x));  // >= <u, 0> = 0; a rounding below it is 0
+    *phi = at_x;
+    *mu = at;
+    *weights = e.weights;
+    return Status::kFinite;
+  };
   // The inner maximizer of <u, phi> - mu G(phi) from `x`; false when it does not exist (or Newton
   // cannot find it). On success x holds it and e its G.
   auto inner = [&](double mu_value, Eigen::VectorXd& x) -> bool {
@@ -160,11 +168,10 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
   }
   if (!ok) return Status::kInfinite;  // u / mu is outside the hull for every mu: u is not in the cone
 
-  // Bracket [lo, hi] of the root of G(phi(mu)) (decreasing in mu). An end is "hard" when its inner
-  // problem was solved with the right sign of G, "soft" when it failed (no maximizer there).
+  // Bracket [lo, hi] of the root of G(phi(mu)) (decreasing in mu): multipliers whose maximizer
+  // had G > 0 (lo) and G < 0 (hi); lo = 0 and hi = inf while no such multiplier was seen.
   double lo = 0.0, hi = kInf;
-  Eigen::VectorXd x_lo, x_hi;
-  bool have_positive = false;
+  Eigen::VectorXd x_hi;  // the maximizer at hi, a warm start for multipliers above the root
   for (int it = 0; it < options_.max_outer_iterations; ++it) {
     ++*outer_iterations;
     const double gv = e.value;
@@ -173,17 +180,9 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
     const double g_floor = kConstraintUlps * std::numeric_limits<double>::epsilon() *
                            (1.0 + x.norm() * gscale);
     const bool narrow = std::isfinite(hi) && lo > 0 && hi - lo <= 1e-14 * hi;
-    if (std::abs(gv) <= std::max(options_.tolerance, g_floor) || narrow) {
-      *value = std::max(0.0, u.dot(x));  // >= <u, 0> = 0; a rounding below it is 0
-      *phi = x;
-      *mu = current;
-      *weights = e.weights;
-      return Status::kFinite;
-    }
+    if (std::abs(gv) <= std::max(options_.tolerance, g_floor) || narrow) return accept(current, x);
     if (gv > 0) {
       lo = current;
-      x_lo = x;
-      have_positive = true;
     } else {
       hi = current;
       x_hi = x;
@@ -193,11 +192,7 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
     const double slope = -u.dot(h.solve(u)) / (current * current * current);
     double next = current - gv / slope;
     if (std::abs(next - current) <= 1e-15 * current && std::abs(gv) <= kStalledConstraint) {
-      *value = std::max(0.0, u.dot(x));  // >= <u, 0> = 0; a rounding below it is 0
-      *phi = x;
-      *mu = current;
-      *weights = e.weights;
-      return Status::kFinite;
+      return accept(current, x);
     }
     const bool bracketed = lo > 0.0 && std::isfinite(hi);
     if (!(next > lo && next < hi) || !std::isfinite(next)) {
@@ -224,7 +219,7 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
       if (!found) {
         // The multipliers with a maximizer end at `current` and G(phi) never became positive on
         // their side: the feasible set is unbounded along u.
-        if (!have_positive && gv < 0) return Status::kInfinite;
+        if (lo == 0.0 && gv < 0) return Status::kInfinite;
         return Status::kFailure;
       }
     }

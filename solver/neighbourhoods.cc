@@ -188,12 +188,13 @@ void Neighbourhoods::LocateBatch(int count, const double* x, int stride, int* re
   if (sets_.empty()) return;
   for (int l = 0; l < count; ++l) {
     int near = 0;
-    if (region[l] < 0) region[l] = LocateOne(x, stride, l, &near);
+    if (region[l] < 0) region[l] = LocateOne<0>(x, stride, l, &near);
   }
 }
 
+template <int kDim>
 int Neighbourhoods::LocateOne(const double* x, int stride, int l, int* near) const {
-  const int d = dimension_;
+  const int d = kDim > 0 ? kDim : dimension_;
   for (std::size_t b = 0; b < ball_index_.size(); ++b) {
     const double* c = &ball_centre_[b * d];
     double d2 = 0.0;
@@ -256,27 +257,11 @@ bool Neighbourhoods::UpdateImpl(int count, const double* x, int stride, int* reg
       if (point != nullptr) point[l] = near;
       if (stayed) continue;
     }
-    int now = -1;
-    if (sets_.empty()) {
-      // Only balls (the usual case): the scan with the dimension known at compile time. Chains
-      // between neighbourhoods (hot runs spend a fifth of their steps there) come here every step.
-      for (std::size_t b = 0; b < ball_index_.size(); ++b) {
-        const double* c = &ball_centre_[b * d];
-        double d2 = 0.0;
-        for (int i = 0; i < d; ++i) {
-          const double delta = x[i * stride + l] - c[i];
-          d2 += delta * delta;
-        }
-        if (d2 < ball_radius2_[b]) {
-          now = ball_index_[b];
-          break;
-        }
-      }
-    } else {
-      int near = point != nullptr ? point[l] : 0;
-      now = LocateOne(x, stride, l, &near);
-      if (point != nullptr) point[l] = near;
-    }
+    // Chains between neighbourhoods (hot runs spend a fifth of their steps there) come here every
+    // step: the scan runs with the dimension known at compile time.
+    int near = point != nullptr ? point[l] : 0;
+    const int now = LocateOne<kDim>(x, stride, l, &near);
+    if (point != nullptr) point[l] = near;
     changed |= now != previous;
     region[l] = now;
   }

@@ -90,7 +90,8 @@ class Neighbourhoods {
   template <int kDim>
   bool UpdateImpl(int count, const double* x, int stride, int* region, int* point) const;
   // Locates point l of a batch by scanning every neighbourhood; *near: the sampled point of a set
-  // it is near (when it is in one).
+  // it is near (when it is in one). kDim: the dimension when known at compile time, else 0.
+  template <int kDim>
   int LocateOne(const double* x, int stride, int l, int* near) const;
   // Whether point l is within the set's radius of one of its points, trying *near first; updates
   // *near.

@@ -330,22 +330,6 @@ class FiniteSumGaussianNoise final : public SgdNoise {
 
 }  // namespace
 
-Eigen::MatrixXd MinibatchCovariance(const std::vector<std::shared_ptr<const Objective>>& terms,
-                                    int batch_size, const Eigen::VectorXd& x) {
-  const int d = static_cast<int>(x.size());
-  const double n = static_cast<double>(terms.size());
-  std::vector<Eigen::VectorXd> g;
-  Eigen::VectorXd mean = Eigen::VectorXd::Zero(d);
-  for (const auto& term : terms) {
-    g.push_back(term->Gradient(x));
-    mean += g.back();
-  }
-  mean /= n;
-  Eigen::MatrixXd c = Eigen::MatrixXd::Zero(d, d);
-  for (const Eigen::VectorXd& gk : g) c += (gk - mean) * (gk - mean).transpose();
-  return c / (n * batch_size);
-}
-
 std::unique_ptr<SgdNoise> MakeSgdNoise(const Problem& problem, std::uint64_t seed,
                                        std::string* error) {
   const PhiloxKey key = KeyFromSeed(seed);

@@ -68,11 +68,6 @@ class SgdNoise {
 std::unique_ptr<SgdNoise> MakeSgdNoise(const Problem& problem, std::uint64_t seed,
                                        std::string* error);
 
-// The minibatch covariance of a finite sum at x: (1/n) sum_k (g_k - m)(g_k - m)^T / b, m the mean
-// gradient (sampling b of n terms uniformly with replacement).
-Eigen::MatrixXd MinibatchCovariance(const std::vector<std::shared_ptr<const Objective>>& terms,
-                                    int batch_size, const Eigen::VectorXd& x);
-
 }  // namespace ldsgd
 
 #endif  // LDSGD_SOLVER_SGD_NOISE_H_

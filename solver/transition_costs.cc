@@ -1,7 +1,5 @@
 #include "solver/transition_costs.h"
 
-#include <memory>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>

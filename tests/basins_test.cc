@@ -11,20 +11,13 @@
 
 #include "solver/critical_points.h"
 #include "solver/problem.h"
+#include "tests/test_problems.h"
 
 namespace ldsgd {
 namespace {
 
-Problem Load(const std::string& file) {
-  return LoadProblem(std::string(LDSGD_DATA_DIR) + "/" + file);
-}
-
-std::vector<CriticalComponent> Components(const Problem& p) {
-  CriticalPointFinder::Summary summary;
-  std::vector<CriticalComponent> c = CriticalPointFinder({}).Find(*p.objective, p.domain, &summary);
-  EXPECT_TRUE(summary.success) << summary.error;
-  return c;
-}
+using test::Components;
+using test::Load;
 
 // The minimum the gradient flow from x reaches, by classical RK4 with a fixed small time step until
 // within 1e-6 of a minimum (a brute force: ~1e4 steps per point).

@@ -17,6 +17,7 @@
 #include "solver/problem.h"
 #include "solver/simulator.h"
 #include "solver/transition_costs.h"
+#include "tests/test_problems.h"
 #include "graph/energies.h"
 
 namespace ldsgd {
@@ -24,24 +25,9 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-Problem Load(const std::string& file) {
-  return LoadProblem(std::string(LDSGD_DATA_DIR) + "/" + file);
-}
-
-struct Solved {
-  Problem problem;
-  std::vector<CriticalComponent> components;
-  TransitionCosts costs;
-  TransitionCostSolver::Summary summary;
-};
-
-Solved Solve(Problem problem) {
-  Solved s{std::move(problem), {}, {}, {}};
-  s.components = CriticalPointFinder({}).Find(*s.problem.objective, s.problem.domain, nullptr);
-  s.costs = TransitionCostSolver({}).Solve(s.problem, s.components, &s.summary);
-  EXPECT_TRUE(s.summary.success) << s.summary.error;
-  return s;
-}
+using test::Load;
+using test::Solve;
+using test::Solved;
 
 double Relative(double a, double b) { return std::abs(a - b) / std::abs(b); }
 

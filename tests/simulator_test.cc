@@ -27,6 +27,7 @@
 #include "solver/philox_normals.h"
 #include "solver/problem.h"
 #include "solver/sgd_noise.h"
+#include "tests/test_problems.h"
 
 namespace ldsgd {
 namespace {
@@ -36,16 +37,8 @@ constexpr double kStudentT95Dof63 = 1.9983;
 // Moment checks on N independent samples: 5 standard errors (a false alarm ~6e-7 per check).
 constexpr double kStandardErrors = 5.0;
 
-Problem Load(const std::string& file) {
-  return LoadProblem(std::string(LDSGD_DATA_DIR) + "/" + file);
-}
-
-std::vector<CriticalComponent> Components(const Problem& p) {
-  CriticalPointFinder::Summary summary;
-  std::vector<CriticalComponent> c = CriticalPointFinder({}).Find(*p.objective, p.domain, &summary);
-  EXPECT_TRUE(summary.success) << summary.error;
-  return c;
-}
+using test::Components;
+using test::Load;
 
 SimulationResult Simulate(const Problem& p, const std::vector<CriticalComponent>& components,
                           const SimulationOptions& o) {

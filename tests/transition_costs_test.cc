@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_problems.h"
+
 namespace ldsgd {
 namespace {
 
@@ -24,22 +26,9 @@ constexpr double kIdentity = 1e-5;
 // Invariances hold exactly in the continuum; numerically up to the discretization error estimate.
 constexpr double kInvariance = 1e-6;
 
-Problem Load(const std::string& file) { return LoadProblem(std::string(LDSGD_DATA_DIR) + "/" + file); }
-
-struct Solved {
-  Problem problem;
-  std::vector<CriticalComponent> components;
-  TransitionCosts costs;
-  TransitionCostSolver::Summary summary;
-};
-
-Solved Solve(Problem problem) {
-  Solved s{std::move(problem), {}, {}, {}};
-  s.components = CriticalPointFinder({}).Find(*s.problem.objective, s.problem.domain, nullptr);
-  s.costs = TransitionCostSolver({}).Solve(s.problem, s.components, &s.summary);
-  EXPECT_TRUE(s.summary.success) << s.summary.error;
-  return s;
-}
+using test::Load;
+using test::Solve;
+using test::Solved;
 
 double RelativeError(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
 
