@@ -31,6 +31,10 @@ struct SegmentFunctor {
   const NodeFrame* from;
   const NodeFrame* to;
   bool from_free, to_free;
+  // Finite sums: this segment's last inner solution. Ceres evaluates a residual block on one
+  // thread at a time, in an order fixed by the iterates, so the warm start (and the result) does
+  // not depend on the thread count.
+  mutable FiniteSumCost::WarmStart warm;
 
   template <typename T>
   void Place(const NodeFrame& frame, const T* t, std::vector<T>& phi) const {
@@ -50,7 +54,7 @@ struct SegmentFunctor {
     int next = 0;
     Place(*from, from_free ? params[next++] : nullptr, a);
     Place(*to, to_free ? params[next++] : nullptr, b);
-    return geometry->SegmentResidual(a.data(), b.data(), residual);
+    return geometry->SegmentResidual(a.data(), b.data(), residual, &warm);
   }
 };
 
@@ -220,6 +224,9 @@ ActionPath ActionSolver::Solve(const NoiseGeometry& geometry, const Eigen::Matri
   double previous_extrapolated = std::numeric_limits<double>::quiet_NaN();
   for (int segments = o.initial_segments;; segments *= 2) {
     double level = std::numeric_limits<double>::infinity();
+    // The change of the last round when the rounds ran out before settling: the optimizer's own
+    // error at this resolution, which Richardson's estimate knows nothing of.
+    double unsettled = 0.0;
     for (int round = 0; round < o.max_rounds; ++round) {
       if (round > 0) path = Resample(path, segments);
       Eigen::MatrixXd trial = path;
@@ -229,6 +236,7 @@ ActionPath ActionSolver::Solve(const NoiseGeometry& geometry, const Eigen::Matri
       path = trial;
       const bool settled =
           std::abs(level - value) <= 0.1 * (o.relative_tolerance * value + o.absolute_tolerance);
+      unsettled = settled || round == 0 ? 0.0 : std::abs(level - value);
       level = value;
       if (settled) break;
     }
@@ -247,9 +255,14 @@ ActionPath ActionSolver::Solve(const NoiseGeometry& geometry, const Eigen::Matri
       out.action = extrapolated;
       // Error estimate: the unextrapolated error |S_N - S_{N/2}| / 3 until two extrapolations
       // exist, then the change between them (conservative: extrapolated values converge faster).
-      out.error_estimate = std::isnan(previous_extrapolated)
-                               ? std::abs(level - previous_level) / 3.0
-                               : std::abs(extrapolated - previous_extrapolated);
+      // The change between extrapolations is scaled by kExtrapolationSafety: before the O(N^-4)
+      // regime is reached it underestimates (by 3.8x measured on the 2-D finite-sum double well at
+      // N = 64).
+      constexpr double kExtrapolationSafety = 4.0;
+      out.error_estimate = std::max(
+          unsettled, std::isnan(previous_extrapolated)
+                         ? std::abs(level - previous_level) / 3.0
+                         : kExtrapolationSafety * std::abs(extrapolated - previous_extrapolated));
       if (!std::isnan(previous_extrapolated) &&
           out.error_estimate <= o.relative_tolerance * extrapolated + o.absolute_tolerance) {
         return finish(Termination::kConverged, "");

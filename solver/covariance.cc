@@ -34,52 +34,42 @@ Covariance Covariance::StateDependent(ExpressionGraph& graph,
   return c;
 }
 
-Covariance Covariance::Minibatch(std::vector<std::shared_ptr<const Objective>> terms,
-                                 int batch_size) {
+Covariance Covariance::Minibatch(std::shared_ptr<const FiniteSum> samples, int batch_size) {
   Covariance c;
   c.kind_ = Kind::kMinibatch;
-  c.dimension_ = terms.empty() ? 0 : terms.front()->dimension();
-  c.terms_ = std::move(terms);
+  c.dimension_ = samples->dimension();
+  c.samples_ = std::move(samples);
   c.batch_size_ = batch_size;
   return c;
 }
 
-Eigen::MatrixXd MinibatchCovariance(const std::vector<std::shared_ptr<const Objective>>& terms,
-                                    int batch_size, const double* x,
+Eigen::MatrixXd MinibatchCovariance(const FiniteSum& samples, int batch_size, const double* x,
                                     std::vector<Eigen::MatrixXd>* dsigma) {
   // With r_k = g_k - mean: Sigma = sum_k r_k r_k^T / (n b), and dSigma/dx_j = sum_k (h_kj r_k^T +
   // r_k h_kj^T) / (n b), h_kj the column j of Hess f_k (the mean's derivative drops out because
   // sum_k r_k = 0).
-  const int n = static_cast<int>(terms.size()), d = terms.front()->dimension();
-  Eigen::MatrixXd g(d, n);
-  std::vector<Eigen::MatrixXd> h;
-  if (dsigma != nullptr) h.assign(n, Eigen::MatrixXd(d, d));
-  for (int k = 0; k < n; ++k) {
-    if (dsigma != nullptr) {
-      terms[k]->Hessian(x, g.col(k).data(), h[k].data());  // symmetric: row/column-major agree
-    } else {
-      terms[k]->Gradient(x, g.col(k).data());
-    }
-  }
+  const int n = samples.size(), d = samples.dimension();
+  Eigen::MatrixXd g, h;
+  samples.Gradients(x, &g, dsigma != nullptr ? &h : nullptr);
   const Eigen::VectorXd mean = g.rowwise().sum() / static_cast<double>(n);
   const double scale = static_cast<double>(n) * batch_size;
-  Eigen::MatrixXd sigma = Eigen::MatrixXd::Zero(d, d);
-  for (int k = 0; k < n; ++k) sigma += (g.col(k) - mean) * (g.col(k) - mean).transpose();
+  const Eigen::MatrixXd r = g.colwise() - mean;
+  const Eigen::MatrixXd sigma = r * r.transpose() / scale;
   if (dsigma != nullptr) {
     dsigma->assign(d, Eigen::MatrixXd::Zero(d, d));
     for (int k = 0; k < n; ++k) {
       for (int j = 0; j < d; ++j) {
-        const Eigen::MatrixXd outer = h[k].col(j) * (g.col(k) - mean).transpose();
+        const Eigen::MatrixXd outer = h.col(k * d + j) * r.col(k).transpose();
         (*dsigma)[j] += (outer + outer.transpose()) / scale;
       }
     }
   }
-  return sigma / scale;
+  return sigma;
 }
 
 Eigen::MatrixXd Covariance::At(const double* x) const {
   if (is_constant()) return constant_;
-  if (kind_ == Kind::kMinibatch) return MinibatchCovariance(terms_, batch_size_, x);
+  if (kind_ == Kind::kMinibatch) return MinibatchCovariance(*samples_, batch_size_, x);
   const int d = dimension_;
   Eigen::MatrixXd s(d, d);
   std::vector<double> work(entries_.workspace_size());
@@ -92,7 +82,7 @@ Eigen::MatrixXd Covariance::At(const double* x, std::vector<Eigen::MatrixXd>* ds
   const int d = dimension_;
   dsigma->assign(d, Eigen::MatrixXd::Zero(d, d));
   if (is_constant()) return constant_;
-  if (kind_ == Kind::kMinibatch) return MinibatchCovariance(terms_, batch_size_, x, dsigma);
+  if (kind_ == Kind::kMinibatch) return MinibatchCovariance(*samples_, batch_size_, x, dsigma);
   std::vector<double> out(entries_and_jacobian_.num_outputs());
   std::vector<double> work(entries_and_jacobian_.workspace_size());
   entries_and_jacobian_.Evaluate(x, out.data(), work.data());

@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 
 #include "solver/expression.h"
+#include "solver/finite_sum.h"
 #include "solver/objective.h"
 
 namespace ldsgd {
@@ -26,7 +27,7 @@ class Covariance {
 
   // cov_k(g_k(x)) / b over the terms f_k (sampling b terms uniformly with replacement); its
   // derivatives come from the terms' Hessians.
-  static Covariance Minibatch(std::vector<std::shared_ptr<const Objective>> terms, int batch_size);
+  static Covariance Minibatch(std::shared_ptr<const FiniteSum> samples, int batch_size);
 
   Kind kind() const { return kind_; }
   int dimension() const { return dimension_; }
@@ -46,20 +47,18 @@ class Covariance {
   Eigen::MatrixXd constant_;
   Program entries_;              // d*d outputs
   Program entries_and_jacobian_;  // d*d entries, then d*d*d derivatives (k-major)
-  std::vector<std::shared_ptr<const Objective>> terms_;  // kMinibatch
+  std::shared_ptr<const FiniteSum> samples_;  // kMinibatch
   int batch_size_ = 1;
 };
 
 // The minibatch covariance of a finite sum at x: (1/n) sum_k (g_k - m)(g_k - m)^T / b, m the mean
 // gradient (sampling b of n terms uniformly with replacement), and with dsigma its derivatives
 // dsigma[j] = d Sigma / d x_j from the terms' Hessians.
-Eigen::MatrixXd MinibatchCovariance(const std::vector<std::shared_ptr<const Objective>>& terms,
-                                    int batch_size, const double* x,
+Eigen::MatrixXd MinibatchCovariance(const FiniteSum& samples, int batch_size, const double* x,
                                     std::vector<Eigen::MatrixXd>* dsigma = nullptr);
-inline Eigen::MatrixXd MinibatchCovariance(
-    const std::vector<std::shared_ptr<const Objective>>& terms, int batch_size,
-    const Eigen::VectorXd& x) {
-  return MinibatchCovariance(terms, batch_size, x.data());
+inline Eigen::MatrixXd MinibatchCovariance(const FiniteSum& samples, int batch_size,
+                                           const Eigen::VectorXd& x) {
+  return MinibatchCovariance(samples, batch_size, x.data());
 }
 
 }  // namespace ldsgd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <Eigen/Cholesky>
 
@@ -33,7 +34,10 @@ constexpr double kScanFactor = 1.25;
 constexpr int kScanSteps = 400;
 
 // G(phi) = log mean_k exp(-<phi, g_k>), its gradient -E_p g and Hessian Cov_p(g), p the tilted
-// weights; the largest exponent is factored out.
+// weights; the largest exponent is factored out. Plain loops: d is small and n up to 1e5, where
+// Eigen's general products on a d x n matrix spend more in setup than in arithmetic. The Hessian is
+// accumulated centred (two passes), so it keeps its accuracy when the mean is large against the
+// spread.
 struct LogMeanExp {
   double value = 0.0;
   Eigen::VectorXd gradient;
@@ -42,27 +46,116 @@ struct LogMeanExp {
 };
 
 void EvaluateG(const Eigen::MatrixXd& g, const Eigen::VectorXd& phi, bool second, LogMeanExp* out) {
-  const int n = static_cast<int>(g.cols());
-  Eigen::VectorXd s = -(g.transpose() * phi);
-  const double top = s.maxCoeff();
-  out->weights = (s.array() - top).exp().matrix();
-  const double total = out->weights.sum();
-  out->value = top + std::log(total / n);
-  out->weights /= total;
-  const Eigen::VectorXd mean = g * out->weights;
-  out->gradient = -mean;
-  if (second) {
-    out->hessian = g * out->weights.asDiagonal() * g.transpose() - mean * mean.transpose();
+  const int n = static_cast<int>(g.cols()), d = static_cast<int>(g.rows());
+  const double* gk = g.data();
+  out->weights.resize(n);
+  double* w = out->weights.data();
+  double top = -kInf;
+  for (int k = 0; k < n; ++k) {
+    double s = 0.0;
+    for (int i = 0; i < d; ++i) s -= gk[k * d + i] * phi[i];
+    w[k] = s;
+    top = std::max(top, s);
   }
+  double total = 0.0;
+  for (int k = 0; k < n; ++k) {
+    w[k] = std::exp(w[k] - top);
+    total += w[k];
+  }
+  out->value = top + std::log(total / n);
+  const double inv = 1.0 / total;
+  out->gradient.setZero(d);
+  double* mean = out->gradient.data();  // E_p g, negated below
+  for (int k = 0; k < n; ++k) {
+    w[k] *= inv;
+    for (int i = 0; i < d; ++i) mean[i] += w[k] * gk[k * d + i];
+  }
+  if (!second) {
+    out->gradient = -out->gradient;
+    return;
+  }
+  out->hessian.setZero(d, d);
+  double* h = out->hessian.data();
+  const double* m = mean;
+  for (int k = 0; k < n; ++k) {
+    if (w[k] == 0.0) continue;
+    const double* r = gk + k * d;
+    for (int j = 0; j < d; ++j) {
+      const double wr = w[k] * (r[j] - m[j]);
+      for (int i = j; i < d; ++i) h[j * d + i] += wr * (r[i] - m[i]);
+    }
+  }
+  out->gradient = -out->gradient;
+  for (int j = 0; j < d; ++j) {
+    for (int i = j + 1; i < d; ++i) h[i * d + j] = h[j * d + i];
+  }
+}
+
+// Joint Newton on the optimality conditions u = mu grad G(phi), G(phi) = 0, from (phi, mu): a
+// step solves the bordered system [mu Hess G, grad G; grad G^T, 0] (dphi, dmu) = (u - mu grad G,
+// -G), backtracked on the residual norm. Converges quadratically from a nearby solution; returns
+// false (the caller then runs the robust nested solve) when it does not converge within a few
+// steps, leaves mu > 0, or meets a singular Hessian. Convergence: the same tests as the nested
+// solve's (`grad_floor` on the first condition, `constraint_floor` on G, the latter scaled by the
+// rounding of G at the current phi).
+bool JointNewton(const Eigen::MatrixXd& g, const Eigen::VectorXd& u, double gscale,
+                 double grad_floor, double tolerance, Eigen::VectorXd* phi, double* mu,
+                 LogMeanExp* e, int* iterations) {
+  constexpr int kMaxSteps = 12;
+  const double unorm = u.norm();
+  EvaluateG(g, *phi, true, e);
+  auto floors_met = [&](const Eigen::VectorXd& r1, double gv, const Eigen::VectorXd& x, double m) {
+    const double g_floor = kConstraintUlps * std::numeric_limits<double>::epsilon() *
+                           (1.0 + x.norm() * gscale);
+    return r1.norm() <= grad_floor + kRoundingFloor * m * gscale &&
+           std::abs(gv) <= std::max(tolerance, g_floor);
+  };
+  // Residual measured relative to |u| (first block) and in units of G (second).
+  auto merit = [&](const Eigen::VectorXd& r1, double gv) { return r1.norm() / unorm + std::abs(gv); };
+  Eigen::VectorXd r1 = u - *mu * e->gradient;
+  double current = merit(r1, e->value);
+  LogMeanExp et;  // the trial point's G (kept across steps: no allocation per trial)
+  for (int it = 0; it < kMaxSteps; ++it) {
+    ++*iterations;
+    if (floors_met(r1, e->value, *phi, *mu)) return true;
+    const Eigen::LDLT<Eigen::MatrixXd> h(*mu * e->hessian);
+    if (h.info() != Eigen::Success || !(h.vectorD().minCoeff() > 0.0)) return false;
+    const Eigen::VectorXd hr = h.solve(r1), hg = h.solve(e->gradient);
+    const double schur = e->gradient.dot(hg);
+    if (!(schur > 0.0)) return false;
+    const double dmu = (e->gradient.dot(hr) + e->value) / schur;
+    const Eigen::VectorXd dphi = hr - dmu * hg;
+    if (!dphi.allFinite() || !std::isfinite(dmu)) return false;
+    bool moved = false;
+    for (double t = 1.0; t >= 1.0 / 64; t *= 0.5) {
+      const double m = *mu + t * dmu;
+      if (!(m > 0.0)) continue;
+      const Eigen::VectorXd x = *phi + t * dphi;
+      EvaluateG(g, x, true, &et);
+      const Eigen::VectorXd rt = u - m * et.gradient;
+      const double mt = merit(rt, et.value);
+      if (std::isfinite(mt) && (mt < current || floors_met(rt, et.value, x, m))) {
+        *phi = x;
+        *mu = m;
+        std::swap(*e, et);
+        r1 = rt;
+        current = mt;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) return floors_met(r1, e->value, *phi, *mu);
+  }
+  return floors_met(r1, e->value, *phi, *mu);
 }
 
 }  // namespace
 
-FiniteSumCost::FiniteSumCost(std::vector<std::shared_ptr<const Objective>> terms, int batch_size,
+FiniteSumCost::FiniteSumCost(std::shared_ptr<const FiniteSum> samples, int batch_size,
                              Options options)
-    : terms_(std::move(terms)),
+    : samples_(std::move(samples)),
       batch_(batch_size),
-      d_(terms_.empty() ? 0 : terms_.front()->dimension()),
+      d_(samples_ ? samples_->dimension() : 0),
       options_(options) {}
 
 FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
@@ -70,7 +163,8 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
                                                      Eigen::VectorXd* phi, double* mu,
                                                      Eigen::VectorXd* weights,
                                                      int* outer_iterations,
-                                                     int* inner_iterations) const {
+                                                     int* inner_iterations,
+                                                     WarmStart* warm) const {
   const int d = static_cast<int>(g.rows());
   *outer_iterations = *inner_iterations = 0;
   const double unorm = u.norm();
@@ -87,6 +181,29 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
     return Status::kFinite;
   }
 
+  LogMeanExp e;
+  // The result at the multiplier `at` with maximizer `at_x` (e holds its G).
+  auto accept = [&](double at, const Eigen::VectorXd& at_x) {
+    *value = std::max(0.0, u.dot(at_x));  // >= <u, 0> = 0; a rounding below it is 0
+    *phi = at_x;
+    *mu = at;
+    *weights = e.weights;
+    if (warm != nullptr) {
+      warm->valid = true;
+      warm->phi = at_x;
+      warm->mu = at / unorm;  // phi* depends on u's direction only, mu* is proportional to |u|
+    }
+    return Status::kFinite;
+  };
+  // Fast path: joint Newton from the warm start.
+  if (warm != nullptr && warm->valid && warm->phi.size() == d && warm->mu > 0.0) {
+    Eigen::VectorXd x = warm->phi;
+    double m0 = warm->mu * unorm;
+    if (JointNewton(g, u, gscale, options_.tolerance * unorm, options_.tolerance, &x, &m0, &e,
+                    inner_iterations)) {
+      return accept(m0, x);
+    }
+  }
   // Start: the Gaussian approximation G ~ -<phi, mean> + phi^T C phi / 2 (closed form, see header),
   // with C regularized where the samples do not span R^d.
   Eigen::MatrixXd cov = (g.colwise() - mean) * (g.colwise() - mean).transpose() /
@@ -98,15 +215,6 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
   if (!(m > 0.0) || !std::isfinite(m)) m = unorm / mean.norm();
   Eigen::VectorXd start = cm + cu / m;
 
-  LogMeanExp e;
-  // The result at the multiplier `at` with maximizer `at_x` (e holds its G).
-  auto accept = [&](double at, const Eigen::VectorXd& at_x) {
-    *value = std::max(0.0, u.dot(at_x));  // >= <u, 0> = 0; a rounding below it is 0
-    *phi = at_x;
-    *mu = at;
-    *weights = e.weights;
-    return Status::kFinite;
-  };
   // The inner maximizer of <u, phi> - mu G(phi) from `x`; false when it does not exist (or Newton
   // cannot find it). On success x holds it and e its G.
   auto inner = [&](double mu_value, Eigen::VectorXd& x) -> bool {
@@ -230,24 +338,18 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
 }
 
 FiniteSumCost::Evaluation FiniteSumCost::Evaluate(const double* x, const double* u,
-                                                  bool derivatives) const {
+                                                  bool derivatives, WarmStart* warm) const {
   Evaluation out;
   const int n = num_terms(), d = d_;
-  Eigen::MatrixXd g(d, n);
-  std::vector<Eigen::MatrixXd> h;
-  if (derivatives) h.assign(n, Eigen::MatrixXd(d, d));
-  for (int k = 0; k < n; ++k) {
-    if (derivatives) {
-      terms_[k]->Hessian(x, g.col(k).data(), h[k].data());
-    } else {
-      terms_[k]->Gradient(x, g.col(k).data());
-    }
-  }
+  Eigen::MatrixXd g, h;
+  samples_->Gradients(x, &g, derivatives ? &h : nullptr);
+  out.mean_gradient = g.rowwise().mean();
+  if (derivatives) out.mean_hessian = h.reshaped(d * d, n).rowwise().mean().reshaped(d, d);
   const Eigen::Map<const Eigen::VectorXd> uv(u, d);
   double value = 0.0, mu = 0.0;
   Eigen::VectorXd phi, weights;
   out.status = SupportFunction(g, uv, &value, &phi, &mu, &weights, &out.outer_iterations,
-                               &out.inner_iterations);
+                               &out.inner_iterations, warm);
   if (out.status == Status::kInfinite) {
     out.cost = kInf;
     return out;
@@ -259,11 +361,9 @@ FiniteSumCost::Evaluation FiniteSumCost::Evaluate(const double* x, const double*
   out.cost = batch_ * value;
   if (derivatives) {
     out.dcdu = batch_ * phi;
-    Eigen::VectorXd hp = Eigen::VectorXd::Zero(d);
-    for (int k = 0; k < n; ++k) {
-      if (weights[k] != 0.0) hp += weights[k] * (h[k] * phi);
-    }
-    out.dcdx = batch_ * mu * hp;
+    // sum_k p_k H_k phi = (sum_k p_k H_k) phi: one weighted sum of the Hessians, then one product.
+    const Eigen::MatrixXd weighted = (h.reshaped(d * d, n) * weights).reshaped(d, d);
+    out.dcdx = batch_ * mu * (weighted * phi);
   }
   return out;
 }

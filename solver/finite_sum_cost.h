@@ -27,7 +27,7 @@
 
 #include <Eigen/Core>
 
-#include "solver/objective.h"
+#include "solver/finite_sum.h"
 
 namespace ldsgd {
 
@@ -48,30 +48,47 @@ class FiniteSumCost {
     double cost = 0.0;         // c(x, u); +inf for kInfinite, NaN for kFailure
     Eigen::VectorXd dcdu;      // b phi* (kFinite with derivatives requested)
     Eigen::VectorXd dcdx;      // b mu* sum_k p_k H_k phi*
-    int outer_iterations = 0, inner_iterations = 0;
+    // grad f(x) = mean_k g_k(x) and, with derivatives, Hess f(x): the samples are at hand, so the
+    // caller need not evaluate f (O(n) again) for the residual's direction.
+    Eigen::VectorXd mean_gradient;
+    Eigen::MatrixXd mean_hessian;
+    int outer_iterations = 0, inner_iterations = 0;  // outer 0: solved from the warm start
   };
 
-  FiniteSumCost(std::vector<std::shared_ptr<const Objective>> terms, int batch_size,
-                Options options);
-  FiniteSumCost(std::vector<std::shared_ptr<const Objective>> terms, int batch_size)
-      : FiniteSumCost(std::move(terms), batch_size, Options()) {}
+  // The solution of a previous evaluation at a nearby (x, u), e.g. the same path segment at the
+  // previous optimizer iterate. A start from it converges quadratically in a few joint Newton
+  // steps; without one (or when those fail) the robust nested solve runs. The result is the same
+  // to the solve's tolerance either way.
+  struct WarmStart {
+    bool valid = false;
+    Eigen::VectorXd phi;
+    double mu = 0.0;
+  };
+
+  // `samples` may be null for SupportFunction alone.
+  FiniteSumCost(std::shared_ptr<const FiniteSum> samples, int batch_size, Options options);
+  FiniteSumCost(std::shared_ptr<const FiniteSum> samples, int batch_size)
+      : FiniteSumCost(std::move(samples), batch_size, Options()) {}
 
   int dimension() const { return d_; }
-  int num_terms() const { return static_cast<int>(terms_.size()); }
+  int num_terms() const { return samples_->size(); }
   int batch_size() const { return batch_; }
 
-  // c(x, u), and its derivatives when `derivatives`.
-  Evaluation Evaluate(const double* x, const double* u, bool derivatives) const;
+  // c(x, u), and its derivatives when `derivatives`. `warm` (optional) is read as a start and
+  // updated with the solution.
+  Evaluation Evaluate(const double* x, const double* u, bool derivatives,
+                      WarmStart* warm = nullptr) const;
   double Cost(const double* x, const double* u) const { return Evaluate(x, u, false).cost; }
 
   // h(u) for given sample gradients (d x n), without x: the core, exposed for tests and benchmarks.
   // On kFinite, *phi and *mu hold the maximizer and the multiplier, *weights the tilted p_k.
   Status SupportFunction(const Eigen::MatrixXd& g, const Eigen::VectorXd& u, double* value,
                          Eigen::VectorXd* phi, double* mu, Eigen::VectorXd* weights,
-                         int* outer_iterations, int* inner_iterations) const;
+                         int* outer_iterations, int* inner_iterations,
+                         WarmStart* warm = nullptr) const;
 
  private:
-  std::vector<std::shared_ptr<const Objective>> terms_;
+  std::shared_ptr<const FiniteSum> samples_;
   int batch_ = 1;
   int d_ = 0;
   Options options_;

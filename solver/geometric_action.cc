@@ -21,16 +21,16 @@ NoiseGeometry::NoiseGeometry(const Objective& f, const Covariance& sigma)
 
 ProblemGeometry::ProblemGeometry(const Problem& problem) {
   if (problem.noise.type == NoiseType::kFiniteSum) {
-    if (problem.terms.empty() || problem.noise.batch_size < 1) {
+    if (!problem.samples || problem.noise.batch_size < 1) {
       error_ = "finite_sum noise needs the terms of a sum objective and a batch size >= 1";
       return;
     }
     if (problem.noise.gaussian_approximation) {
       minibatch_ = std::make_unique<Covariance>(
-          Covariance::Minibatch(problem.terms, problem.noise.batch_size));
+          Covariance::Minibatch(problem.samples, problem.noise.batch_size));
       geometry_ = std::make_unique<NoiseGeometry>(*problem.objective, *minibatch_);
     } else {
-      finite_sum_ = std::make_unique<FiniteSumCost>(problem.terms, problem.noise.batch_size);
+      finite_sum_ = std::make_unique<FiniteSumCost>(problem.samples, problem.noise.batch_size);
       geometry_ = std::make_unique<NoiseGeometry>(*problem.objective, *finite_sum_);
     }
   } else if (problem.noise.covariance) {

@@ -57,12 +57,14 @@ class NoiseGeometry {
   // Hessian and dSigma/dx (chain rule), the rest is differentiated by the Jets themselves.
   // Returns false where Sigma is not positive definite, or the finite-sum cost is infinite or its
   // solve failed (Ceres then rejects the step).
+  // `warm` (finite sums only, optional): the segment's previous inner solution, read and updated.
   template <typename T>
-  bool SegmentResidual(const T* a, const T* b, T* r) const;
+  bool SegmentResidual(const T* a, const T* b, T* r,
+                       FiniteSumCost::WarmStart* warm = nullptr) const;
 
  private:
   template <typename T>
-  bool FiniteSumResidual(const T* a, const T* b, T* r) const;
+  bool FiniteSumResidual(const T* a, const T* b, T* r, FiniteSumCost::WarmStart* warm) const;
 
   const Objective& f_;
   const Covariance* sigma_ = nullptr;          // Gaussian noise
@@ -92,11 +94,12 @@ ceres::Jet<double, N> Lift(double v, const double* dvdx, const ceres::Jet<double
 }  // namespace internal
 
 template <typename T>
-bool NoiseGeometry::FiniteSumResidual(const T* a, const T* b, T* r) const {
+bool NoiseGeometry::FiniteSumResidual(const T* a, const T* b, T* r,
+                                      FiniteSumCost::WarmStart* warm) const {
   using std::sqrt;
   const int d = d_;
   std::vector<T> m(d), u(d), g(d);
-  std::vector<double> mv(d), uv(d), gv(d), h(d * d);
+  std::vector<double> mv(d), uv(d);
   for (int i = 0; i < d; ++i) {
     m[i] = (a[i] + b[i]) * 0.5;
     u[i] = b[i] - a[i];
@@ -104,16 +107,21 @@ bool NoiseGeometry::FiniteSumResidual(const T* a, const T* b, T* r) const {
     uv[i] = internal::ValueOf(u[i]);
   }
   constexpr bool kDerivatives = !std::is_same_v<T, double>;
-  const FiniteSumCost::Evaluation e = finite_sum_->Evaluate(mv.data(), uv.data(), kDerivatives);
+  const FiniteSumCost::Evaluation e =
+      finite_sum_->Evaluate(mv.data(), uv.data(), kDerivatives, warm);
   if (e.status != FiniteSumCost::Status::kFinite) return false;
   T c(e.cost);
   if constexpr (kDerivatives) {
     for (int i = 0; i < d; ++i) c.v += e.dcdx[i] * m[i].v + e.dcdu[i] * u[i].v;
-    f_.Hessian(mv.data(), gv.data(), h.data());
-  } else {
-    f_.Gradient(mv.data(), gv.data());
   }
-  for (int i = 0; i < d; ++i) g[i] = internal::Lift(gv[i], &h[i * d], m.data(), d);
+  // grad f and Hess f at the midpoint from the samples the cost already evaluated.
+  for (int i = 0; i < d; ++i) {
+    if constexpr (kDerivatives) {
+      g[i] = internal::Lift(e.mean_gradient[i], e.mean_hessian.data() + i * d, m.data(), d);
+    } else {
+      g[i] = e.mean_gradient[i];
+    }
+  }
   T uu(0.0), gg(0.0);
   for (int i = 0; i < d; ++i) {
     uu += u[i] * u[i];
@@ -135,9 +143,10 @@ bool NoiseGeometry::FiniteSumResidual(const T* a, const T* b, T* r) const {
 }
 
 template <typename T>
-bool NoiseGeometry::SegmentResidual(const T* a, const T* b, T* r) const {
+bool NoiseGeometry::SegmentResidual(const T* a, const T* b, T* r,
+                                    FiniteSumCost::WarmStart* warm) const {
   using std::sqrt;
-  if (finite_sum_ != nullptr) return FiniteSumResidual(a, b, r);
+  if (finite_sum_ != nullptr) return FiniteSumResidual(a, b, r, warm);
   const Covariance& sigma = *sigma_;
   const int d = d_;
   std::vector<T> m(d), u(d), g(d), y(d), z(d);

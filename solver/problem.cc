@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "solver/builtin_objectives.h"
+#include "solver/csv_table.h"
 #include "solver/expression_objective.h"
 #include "solver/input_error.h"
 #include "solver/input_text.h"
@@ -239,6 +241,47 @@ NoiseModel ParseNoise(const Reader& r, const json& j, Problem& p) {
   r.Fail("noise.type", "must be \"gaussian\" or \"finite_sum\", got \"" + type + "\"");
 }
 
+// {"per_sample": EXPR, "data": FILE}: f = mean over the rows of EXPR, the CSV's columns as
+// per-sample constants; FILE relative to the problem file's folder.
+void ParseDataObjective(const Reader& r, const json& obj, Problem& p) {
+  r.CheckKeys(obj, "objective", {"per_sample", "data"});
+  const std::string text =
+      r.String(r.Require(obj, "objective", "per_sample"), "objective.per_sample");
+  const std::string file = r.String(r.Require(obj, "objective", "data"), "objective.data");
+  if (file.empty()) r.Fail("objective.data", "must name a CSV file");
+  std::filesystem::path path(file);
+  if (path.is_relative()) path = std::filesystem::path(r.source()).parent_path() / path;
+  const std::string resolved = path.lexically_normal().string();
+  if (!std::ifstream(resolved)) r.Fail("objective.data", "cannot open '" + resolved + "'");
+  const SampleTable table = ReadCsv(resolved);
+  for (const std::string& column : table.columns) {
+    if (IsFunctionName(column)) {
+      throw InputError(resolved, "", "column '" + column + "' has the name of a function");
+    }
+    if (std::find(p.variables.begin(), p.variables.end(), column) != p.variables.end()) {
+      r.Fail("variables", "'" + column + "' is also a column of " + resolved +
+                              " (variables and columns need distinct names)");
+    }
+  }
+  ExpressionGraph graph(p.variables, table.columns);
+  ExpressionGraph::Node f;
+  try {
+    f = graph.Parse(text);
+  } catch (const ExpressionParseError& e) {
+    // An unknown symbol is most often a column the file lacks: list what there is.
+    std::string names;
+    for (const std::string& v : p.variables) names += (names.empty() ? "" : ", ") + v;
+    std::string columns;
+    for (const std::string& c : table.columns) columns += (columns.empty() ? "" : ", ") + c;
+    r.Fail("objective.per_sample", std::string(e.what()) + " at position " +
+                                       std::to_string(e.position()) + " of \"" + text +
+                                       "\" (variables: " + names + "; columns of " + resolved +
+                                       ": " + columns + ")");
+  }
+  p.samples = MakeDataSum(graph, AddL2(graph, f, p.l2), table);
+  p.objective = MeanObjective(p.samples);
+}
+
 void ParseObjective(const Reader& r, const json& root, Problem& p) {
   const json& obj = r.Require(root, "", "objective");
   const bool has_variables = root.contains("variables");
@@ -289,22 +332,29 @@ void ParseObjective(const Reader& r, const json& root, Problem& p) {
     const json& terms = r.Array(obj["sum"], "objective.sum");
     if (terms.empty()) r.Fail("objective.sum", "must have at least one term");
     ExpressionGraph::Node total = graph.Constant(0.0);
+    std::vector<std::shared_ptr<const Objective>> objectives;
     for (std::size_t k = 0; k < terms.size(); ++k) {
       const std::string field = Reader::Index("objective.sum", k);
       const std::string text = r.String(terms[k], field);
       const ExpressionGraph::Node term = r.Expression(graph, text, field);
       total = graph.Add(total, term);
-      p.terms.push_back(std::make_shared<ExpressionObjective>(
+      objectives.push_back(std::make_shared<ExpressionObjective>(
           graph, AddL2(graph, term, p.l2), "term " + std::to_string(k) + ": " + text));
     }
+    p.samples = MakeTermSum(std::move(objectives));
     const ExpressionGraph::Node mean =
         AddL2(graph, graph.Mul(graph.Constant(1.0 / static_cast<double>(terms.size())), total), p.l2);
     p.objective = std::make_shared<ExpressionObjective>(
         graph, mean, "mean of " + std::to_string(terms.size()) + " terms");
     return;
   }
+  if (obj.is_object() && (obj.contains("per_sample") || obj.contains("data"))) {
+    ParseDataObjective(r, obj, p);
+    return;
+  }
   r.Fail("objective", std::string("must be an expression string, {\"builtin\": NAME, \"params\": "
-                                  "{...}} or {\"sum\": [EXPR, ...]}, got ") + JsonTypeName(obj));
+                                  "{...}}, {\"sum\": [EXPR, ...]} or {\"per_sample\": EXPR, "
+                                  "\"data\": FILE}, got ") + JsonTypeName(obj));
 }
 
 Problem Parse(const json& root, const std::string& source) {
@@ -335,8 +385,9 @@ Problem Parse(const json& root, const std::string& source) {
   }
 
   p.noise = ParseNoise(r, r.Require(root, "", "noise"), p);
-  if (p.noise.type == NoiseType::kFiniteSum && p.terms.empty()) {
-    r.Fail("noise.type", "finite_sum noise needs a finite-sum objective {\"sum\": [...]}");
+  if (p.noise.type == NoiseType::kFiniteSum && !p.samples) {
+    r.Fail("noise.type", "finite_sum noise needs a finite-sum objective {\"sum\": [...]} or "
+                         "{\"per_sample\": EXPR, \"data\": FILE}");
   }
 
   if (root.contains("step_sizes")) {

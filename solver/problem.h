@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "solver/covariance.h"
+#include "solver/finite_sum.h"
 #include "solver/objective.h"
 
 namespace ldsgd {
@@ -39,8 +40,9 @@ struct Problem {
   std::string source;  // the file it was read from, for messages
   std::vector<std::string> variables;
   std::shared_ptr<const Objective> objective;  // f, including the l2 term
-  // Finite sums: the terms f_k (each including the l2 term), f = mean of them. Empty otherwise.
-  std::vector<std::shared_ptr<const Objective>> terms;
+  // Finite sums ({"sum": ...} or {"per_sample": ..., "data": ...}): the samples f_k (each including
+  // the l2 term), f = mean of them. Null otherwise.
+  std::shared_ptr<const FiniteSum> samples;
   double l2 = 0.0;
   NoiseModel noise;
   Domain domain;

@@ -185,68 +185,32 @@ void MinibatchIndices(PhiloxKey key, const ChainBlock& block, int sample, std::u
   }
 }
 
-// order[0..n): the lanes l sorted by key[l] < terms, stably; counts has terms + 1 entries.
-void CountingSort(const std::uint32_t* key, int n, int terms, int* order, int* counts) {
-  std::fill(counts, counts + terms + 1, 0);
-  for (int l = 0; l < n; ++l) ++counts[key[l] + 1];
-  for (int k = 0; k < terms; ++k) counts[k + 1] += counts[k];
-  for (int l = 0; l < n; ++l) order[counts[key[l]]++] = l;
-}
-
 // Finite sum, exact minibatch sampling: G = (1/b) sum_{s<b} g_{k_s}(x), k_s uniform with
-// replacement. Lanes that drew the same term are gathered and evaluated with one GradientBatch call
-// per term; the cost per step does not grow with the number of terms (a faster kernel for n up to
-// 1e5 can replace this class behind the same interface).
+// replacement. Each of the b samples of a step is one AddSampleGradients call over the block, whose
+// cost does not grow with the number of samples n (finite_sum.h).
 class FiniteSumNoise final : public SgdNoise {
  public:
-  FiniteSumNoise(std::vector<std::shared_ptr<const Objective>> terms, int batch_size, PhiloxKey key)
-      : terms_(std::move(terms)), d_(terms_.front()->dimension()), batch_(batch_size), key_(key) {}
+  FiniteSumNoise(std::shared_ptr<const FiniteSum> samples, int batch_size, PhiloxKey key)
+      : samples_(std::move(samples)), d_(samples_->dimension()), batch_(batch_size), key_(key) {}
 
   std::string Describe() const override {
-    return "finite sum, " + std::to_string(terms_.size()) + " terms, batch " +
-           std::to_string(batch_) + " (exact minibatch sampling)";
+    return "finite sum, " + samples_->Describe() + ", batch " + std::to_string(batch_) +
+           " (exact minibatch sampling)";
   }
   Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd& x) const override {
-    return MinibatchCovariance(terms_, batch_, x);
+    return MinibatchCovariance(*samples_, batch_, x);
   }
   void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure*,
                           Scratch* scratch) const override {
     const int n = block.count, s = block.stride, d = d_;
-    const int num_terms = static_cast<int>(terms_.size());
+    const std::uint32_t num_samples = static_cast<std::uint32_t>(samples_->size());
     if (scratch->indices.size() < static_cast<std::size_t>(2 * n)) scratch->indices.resize(2 * n);
-    if (scratch->ints.size() < static_cast<std::size_t>(2 * n + 1)) scratch->ints.resize(2 * n + 1);
     std::uint32_t* idx = scratch->indices.data();
     std::uint32_t* spare = idx + n;
-    int* order = scratch->ints.data();  // lanes sorted by drawn term
-    int* counts = order + n;            // n + 1 entries, for the counting sort
-    double* gathered = Doubles(scratch, static_cast<std::size_t>(2 * d) * n);
-    double* grad = gathered + d * n;
     for (int i = 0; i < d; ++i) std::fill(g + i * s, g + i * s + n, 0.0);
     for (int sample = 0; sample < batch_; ++sample) {
-      MinibatchIndices(key_, block, sample, static_cast<std::uint32_t>(num_terms), idx, spare);
-      // Lanes grouped by drawn term, in lane order within a term: a counting sort when the terms
-      // are few, else a comparison sort (the cost must not grow with the number of terms).
-      if (num_terms <= n) {
-        CountingSort(idx, n, num_terms, order, counts);
-      } else {
-        for (int l = 0; l < n; ++l) order[l] = l;
-        std::sort(order, order + n,
-                  [&](int a, int b) { return idx[a] < idx[b] || (idx[a] == idx[b] && a < b); });
-      }
-      for (int begin = 0; begin < n;) {
-        const std::uint32_t k = idx[order[begin]];
-        int end = begin + 1;
-        while (end < n && idx[order[end]] == k) ++end;
-        const int m = end - begin;
-        for (int i = 0; i < d; ++i) {
-          for (int j = 0; j < m; ++j) gathered[i * m + j] = block.x[i * s + order[begin + j]];
-        }
-        terms_[k]->GradientBatch(m, gathered, m, grad);
-        for (int i = 0; i < d; ++i) {
-          for (int j = 0; j < m; ++j) g[i * s + order[begin + j]] += grad[i * m + j];
-        }
-        begin = end;
-      }
+      MinibatchIndices(key_, block, sample, num_samples, idx, spare);
+      samples_->AddSampleGradients(n, idx, block.x, s, g);
     }
     if (batch_ > 1) {
       const double inv = 1.0 / batch_;
@@ -257,7 +221,7 @@ class FiniteSumNoise final : public SgdNoise {
   }
 
  private:
-  std::vector<std::shared_ptr<const Objective>> terms_;
+  std::shared_ptr<const FiniteSum> samples_;
   int d_, batch_;
   PhiloxKey key_;
 };
@@ -267,54 +231,37 @@ class FiniteSumNoise final : public SgdNoise {
 // the semi-definite Cholesky.
 class FiniteSumGaussianNoise final : public SgdNoise {
  public:
-  FiniteSumGaussianNoise(std::vector<std::shared_ptr<const Objective>> terms, int batch_size,
-                         PhiloxKey key)
-      : terms_(std::move(terms)), d_(terms_.front()->dimension()), batch_(batch_size), key_(key) {}
+  FiniteSumGaussianNoise(std::shared_ptr<const FiniteSum> samples, int batch_size, PhiloxKey key)
+      : samples_(std::move(samples)), d_(samples_->dimension()), batch_(batch_size), key_(key) {}
 
   std::string Describe() const override {
-    return "finite sum, " + std::to_string(terms_.size()) + " terms, batch " +
-           std::to_string(batch_) + " (gaussian approximation)";
+    return "finite sum, " + samples_->Describe() + ", batch " + std::to_string(batch_) +
+           " (gaussian approximation)";
   }
   Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd& x) const override {
-    return MinibatchCovariance(terms_, batch_, x);
+    return MinibatchCovariance(*samples_, batch_, x);
   }
+  // Every sample's gradient at every lane: O(n) per step, inherent to the approximation (the
+  // covariance depends on x through all samples).
   void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure* failed,
                           Scratch* scratch) const override {
     const int n = block.count, s = block.stride, d = d_;
-    // Welford's streaming mean and scatter over the terms, per lane: mean in g, scatter in m2.
-    // GradientBatch writes with the stride of its input: grad has stride s like block.x.
-    double* z =
-        Doubles(scratch, static_cast<std::size_t>(d + 1) * n + d * s + d * d * n + d * d + 2 * d);
-    double* grad = z + (d + 1) * n;
-    double* m2 = grad + d * s;
-    double* factor = m2 + d * d * n;
-    double* delta = factor + d * d;  // g_k - mean before and after the update
-    double* after = delta + d;
-    for (int i = 0; i < d; ++i) std::fill(g + i * s, g + i * s + n, 0.0);
-    std::fill(m2, m2 + d * d * n, 0.0);
-    for (std::size_t k = 0; k < terms_.size(); ++k) {
-      terms_[k]->GradientBatch(n, block.x, s, grad);
-      const double weight = 1.0 / static_cast<double>(k + 1);
-      for (int l = 0; l < n; ++l) {
-        for (int i = 0; i < d; ++i) {
-          double& mean = g[i * s + l];
-          delta[i] = grad[i * s + l] - mean;
-          mean += delta[i] * weight;
-          after[i] = grad[i * s + l] - mean;
-        }
-        for (int i = 0; i < d; ++i) {
-          for (int j = 0; j < d; ++j) m2[(i * d + j) * n + l] += delta[i] * after[j];
-        }
-      }
-    }
+    double* z = Doubles(scratch, static_cast<std::size_t>(d + 1) * n + d * d);
+    double* factor = z + (d + 1) * n;
     BlockNormals(key_, block, d, z);
-    const double scale = 1.0 / (static_cast<double>(terms_.size()) * batch_);
+    Eigen::VectorXd point(d);
+    Eigen::MatrixXd samples;
     for (int l = 0; l < n; ++l) {
-      double trace = 0.0;
-      for (int i = 0; i < d * d; ++i) factor[i] = m2[i * n + l] * scale;
-      for (int i = 0; i < d; ++i) trace += factor[i * d + i];
+      for (int i = 0; i < d; ++i) point[i] = block.x[i * s + l];
+      samples_->Gradients(point.data(), &samples);
+      const Eigen::VectorXd mean = samples.rowwise().mean();
+      const Eigen::MatrixXd r = samples.colwise() - mean;
+      const Eigen::MatrixXd c = r * r.transpose() / (static_cast<double>(samples.cols()) * batch_);
+      for (int i = 0; i < d; ++i) g[i * s + l] = mean[i];
+      // Column-major storage of a symmetric matrix is its row-major storage.
+      std::copy(c.data(), c.data() + d * d, factor);
       // Rounding in the scatter is ~1e-16 of its trace: treat pivots below 1e-12 of it as zero.
-      if (!Cholesky(d, factor, /*semidefinite=*/true, 1e-12 * trace)) {
+      if (!Cholesky(d, factor, /*semidefinite=*/true, 1e-12 * c.trace())) {
         failed[l] = NoiseFailure::kCovarianceNotPositiveDefinite;
         continue;
       }
@@ -323,7 +270,7 @@ class FiniteSumGaussianNoise final : public SgdNoise {
   }
 
  private:
-  std::vector<std::shared_ptr<const Objective>> terms_;
+  std::shared_ptr<const FiniteSum> samples_;
   int d_, batch_;
   PhiloxKey key_;
 };
@@ -335,14 +282,14 @@ std::unique_ptr<SgdNoise> MakeSgdNoise(const Problem& problem, std::uint64_t see
   const PhiloxKey key = KeyFromSeed(seed);
   const NoiseModel& noise = problem.noise;
   if (noise.type == NoiseType::kFiniteSum) {
-    if (problem.terms.empty() || noise.batch_size < 1) {
-      *error = "finite-sum noise needs terms and a batch size >= 1";
+    if (!problem.samples || noise.batch_size < 1) {
+      *error = "finite-sum noise needs samples and a batch size >= 1";
       return nullptr;
     }
     if (noise.gaussian_approximation) {
-      return std::make_unique<FiniteSumGaussianNoise>(problem.terms, noise.batch_size, key);
+      return std::make_unique<FiniteSumGaussianNoise>(problem.samples, noise.batch_size, key);
     }
-    return std::make_unique<FiniteSumNoise>(problem.terms, noise.batch_size, key);
+    return std::make_unique<FiniteSumNoise>(problem.samples, noise.batch_size, key);
   }
   const Covariance& c = *noise.covariance;
   switch (c.kind()) {

@@ -45,7 +45,6 @@ class SgdNoise {
   struct Scratch {
     std::vector<double> doubles;
     std::vector<std::uint32_t> indices;
-    std::vector<int> ints;
   };
 
   virtual ~SgdNoise() = default;

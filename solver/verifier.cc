@@ -213,6 +213,12 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
     return report;
   }
 
+  // Basin masses serve only the Laplace checks; classifying costs a short descent on f per state
+  // (O(n) per f evaluation for datasets), so it runs only when there is a Laplace mass to check.
+  bool any_laplace = false;
+  for (const auto& step : predictions.steps) {
+    for (double m : step.laplace_mass) any_laplace = any_laplace || !std::isnan(m);
+  }
   for (double eta : report.step_sizes) {
     SimulationOptions so;
     so.step_size = eta;
@@ -224,7 +230,7 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
     for (int i = 0; i < p; ++i) {
       if (components[i].type != CriticalType::kMinimum) so.radius[i] *= 0.1;
     }
-    so.basin_interval = BasinInterval(components, eta);
+    so.basin_interval = any_laplace ? BasinInterval(components, eta) : 0;
     so.steps = options.steps;
     so.burn_in = options.burn_in;
     so.chains = options.chains;

@@ -111,6 +111,8 @@ TEST_F(Cli, BadProblemFilesExitTwoWithOneLineAndNoOutput) {
        "field 'domain.upper[0]'"},
       {R"({"variables": ["x"], "objective": "x^2", "noise": {"type": "finite_sum", "batch_size": 1}, "domain": {"lower": [0], "upper": [1]}})",
        "field 'noise.type'"},
+      {R"({"variables": ["x"], "objective": {"per_sample": "(x - c)^2", "data": "no_such.csv"}, "noise": {"type": "finite_sum", "batch_size": 1}, "domain": {"lower": [0], "upper": [1]}})",
+       "field 'objective.data': cannot open"},
   };
   int k = 0;
   for (const auto& [content, expected] : cases) {

@@ -126,7 +126,7 @@ TEST(FiniteSumCost, DerivativesMatchCentralDifferences) {
       "noise": {"type": "finite_sum", "batch_size": 3},
       "domain": {"lower": [-2, -2], "upper": [2, 2]}})",
                                  "derivatives");
-  const FiniteSumCost cost(p.terms, p.noise.batch_size);
+  const FiniteSumCost cost(p.samples, p.noise.batch_size);
   const double points[][4] = {{-0.6, 0.2, 1.0, 0.3}, {0.3, -0.4, -0.2, 1.0}, {-1.2, 0.5, 0.8, -0.6}};
   for (const auto& q : points) {
     const Eigen::Vector2d x(q[0], q[1]), u(q[2], q[3]);

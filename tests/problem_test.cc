@@ -57,10 +57,10 @@ TEST(Problem, ParsesFiniteSumWithTermsAndL2) {
   const Problem p = ParseProblem(R"({"variables": ["w"], "objective": {"sum": ["w^2/2", "-w^2"]},
       "l2": 0.1, "noise": {"type": "finite_sum", "batch_size": 2}, "domain": {"lower": [-1], "upper": [1]}})",
                                  "p.json");
-  ASSERT_EQ(p.terms.size(), 2u);
+  ASSERT_EQ(p.samples->size(), 2);
   const double w = 0.3;
-  EXPECT_NEAR(p.terms[0]->Value(&w), w * w / 2 + 0.05 * w * w, 1e-15);
-  EXPECT_NEAR(p.terms[1]->Value(&w), -w * w + 0.05 * w * w, 1e-15);
+  EXPECT_NEAR(p.samples->Value(0, &w), w * w / 2 + 0.05 * w * w, 1e-15);
+  EXPECT_NEAR(p.samples->Value(1, &w), -w * w + 0.05 * w * w, 1e-15);
   EXPECT_NEAR(p.objective->Value(&w), (w * w / 2 - w * w) / 2 + 0.05 * w * w, 1e-15);
   EXPECT_EQ(p.noise.batch_size, 2);
   EXPECT_FALSE(p.noise.gaussian_approximation);
@@ -113,7 +113,7 @@ TEST(Problem, BadInputGivesOneClearLine) {
       {"unknown field", Base("\"x\"", R"({"type": "gaussian", "sigma": 1})", R"({"lower": [0, 0], "upper": [1, 1]})", R"(, "stepsizes": [0.1])"), "p.json: field 'stepsizes': unknown field (expected one of: domain, l2, name, noise, objective, step_sizes, variables)"},
       {"mistyped sigma", Base("\"x\"", R"({"type": "gaussian", "sigma": "1"})"), "p.json: field 'noise.sigma': must be a number, got a string"},
       {"mistyped variables", R"({"variables": "x", "objective": "x^2", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})", "p.json: field 'variables': must be an array, got a string"},
-      {"mistyped objective", Base("42"), "p.json: field 'objective': must be an expression string, {\"builtin\": NAME, \"params\": {...}} or {\"sum\": [EXPR, ...]}, got a number"},
+      {"mistyped objective", Base("42"), "p.json: field 'objective': must be an expression string, {\"builtin\": NAME, \"params\": {...}}, {\"sum\": [EXPR, ...]} or {\"per_sample\": EXPR, \"data\": FILE}, got a number"},
       {"duplicate variable", R"({"variables": ["x", "x"], "objective": "x^2", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0, 0], "upper": [1, 1]}})", "p.json: field 'variables[1]': duplicate variable 'x'"},
       {"function as variable", R"({"variables": ["exp"], "objective": "1", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})", "p.json: field 'variables[0]': 'exp' is a function name"},
       {"unknown builtin", Base(R"({"builtin": "rosenbrock"})"), "p.json: field 'objective.builtin': unknown builtin 'rosenbrock' (known: himmelblau, muller_brown, three_hump_camel, tilted_double_well, ring, separable_double_well)"},
@@ -137,7 +137,7 @@ TEST(Problem, BadInputGivesOneClearLine) {
       {"sigma and covariance", Base("\"x\"", R"({"type": "gaussian", "sigma": 1, "covariance": [[1, 0], [0, 1]]})"), "p.json: field 'noise': gaussian noise needs exactly one of 'sigma' and 'covariance'"},
       {"negative sigma", Base("\"x\"", R"({"type": "gaussian", "sigma": -1})"), "p.json: field 'noise.sigma': must be positive"},
       {"unknown noise type", Base("\"x\"", R"({"type": "cauchy"})"), "p.json: field 'noise.type': must be \"gaussian\" or \"finite_sum\", got \"cauchy\""},
-      {"finite_sum without sum", Base("\"x\"", R"({"type": "finite_sum", "batch_size": 1})"), "p.json: field 'noise.type': finite_sum noise needs a finite-sum objective {\"sum\": [...]}"},
+      {"finite_sum without sum", Base("\"x\"", R"({"type": "finite_sum", "batch_size": 1})"), "p.json: field 'noise.type': finite_sum noise needs a finite-sum objective {\"sum\": [...]} or {\"per_sample\": EXPR, \"data\": FILE}"},
       {"batch size < 1", R"({"variables": ["w"], "objective": {"sum": ["w^2"]}, "noise": {"type": "finite_sum", "batch_size": 0}, "domain": {"lower": [0], "upper": [1]}})", "p.json: field 'noise.batch_size': must be an integer >= 1"},
       {"negative l2", Base("\"x\"", R"({"type": "gaussian", "sigma": 1})", R"({"lower": [0, 0], "upper": [1, 1]})", R"(, "l2": -1)"), "p.json: field 'l2': must be >= 0"},
       {"negative step size", Base("\"x\"", R"({"type": "gaussian", "sigma": 1})", R"({"lower": [0, 0], "upper": [1, 1]})", R"(, "step_sizes": [0.1, 0])"), "p.json: field 'step_sizes[1]': must be positive"},

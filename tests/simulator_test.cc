@@ -283,7 +283,7 @@ TEST(SgdNoise, FiniteSumGaussianApproximationStep) {
   const Eigen::VectorXd x0 = Eigen::VectorXd::Constant(1, 0.7);
   const double eta = 0.1;
   const double g = 0.7 * 0.7 * 0.7 - 0.7 + 0.1;  // mean of the c_k is 0.1
-  EXPECT_NEAR(MinibatchCovariance(p.terms, 1, x0)(0, 0), 0.6866666666666666, 1e-12);
+  EXPECT_NEAR(MinibatchCovariance(*p.samples, 1, x0)(0, 0), 0.6866666666666666, 1e-12);
   ExpectGaussianStep(StepFrom(p, x0, eta, kStepChains), Eigen::VectorXd::Constant(1, 0.7 - eta * g),
                      Eigen::MatrixXd::Constant(1, 1, eta * eta * 0.6866666666666666), kStepChains);
 }

@@ -55,6 +55,24 @@ TEST(Verifier, TiltedDoubleWellPasses) {
   EXPECT_NE(Find(r, "exit[1]"), nullptr);
 }
 
+// Issue 6: a 2-D finite-sum problem, the exact minibatch costs against simulated minibatch SGD.
+TEST(Verifier, TwoDimensionalFiniteSumPassesWithTheExactCosts) {
+  Analysis a;
+  a.problem = LoadProblem(std::string(LDSGD_DATA_DIR) + "/tilted_double_well_2d_finite_sum.json");
+  a.components = CriticalPointFinder({}).Find(*a.problem.objective, a.problem.domain, nullptr);
+  a.costs = TransitionCostSolver({}).Solve(a.problem, a.components, nullptr);
+  a.energies = ComputeEnergies(a.costs.costs);
+  ASSERT_EQ(a.components.size(), 3u);
+  const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, a.energies.relative, {});
+  ASSERT_EQ(r.error, "");
+  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, "pass") << c.name << ": " << c.detail;
+  EXPECT_EQ(r.verdict, "pass");
+  // Both minima's exits and the mass ratio are among the checks.
+  EXPECT_NE(Find(r, "arrhenius[1]"), nullptr);
+  EXPECT_NE(Find(r, "exit[0]"), nullptr);
+  EXPECT_NE(Find(r, "exit[1]"), nullptr);
+}
+
 TEST(Verifier, EnergiesWrongBy30PercentFail) {
   const Analysis& a = DoubleWell();
   for (double factor : {1.3, 0.7}) {
