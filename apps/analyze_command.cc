@@ -27,6 +27,7 @@ struct AnalyzeArgs {
   std::vector<double> step_sizes;
   bool json = false;
   bool verbose = false;
+  bool compare_gaussian = false;
   int threads = 0;
   double tolerance = 1e-8;
 };
@@ -52,6 +53,8 @@ nlohmann::json PredictionsJson(const Predictions& p) {
 
 int Run(const AnalyzeArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
+  // Checked before the long computation: a bad flag for this problem fails fast.
+  const Problem other = args.compare_gaussian ? WithOtherFiniteSumNoise(problem) : Problem();
   const CostPipeline run = ComputeCosts(problem, args.threads, args.tolerance);
   const std::vector<CriticalComponent>& components = run.components;
   const TransitionCosts& costs = run.costs;
@@ -68,6 +71,19 @@ int Run(const AnalyzeArgs& args) {
   report["ground_states"] = energies.ground_states;
   report["trees"] = energies.trees;
   report["predictions"] = PredictionsJson(predictions);
+  // --compare-gaussian: the same components under the other finite-sum noise model.
+  std::unique_ptr<CostPipeline> compared;
+  if (args.compare_gaussian) {
+    compared = std::make_unique<CostPipeline>(
+        ComputeCostsOn(other, components, args.threads, args.tolerance));
+    const bool exact_first = !problem.noise.gaussian_approximation;
+    nlohmann::json model = ToJson(compared->costs);
+    model.erase("paths");
+    model["noise"] = exact_first ? "gaussian_approximation" : "exact";
+    model["energies"] = VectorOrNulls(compared->energies.relative);
+    model["ground_states"] = compared->energies.ground_states;
+    report["comparison"] = model;
+  }
 
   if (!args.out.empty()) {
     std::vector<GraphNode> nodes;
@@ -87,6 +103,8 @@ int Run(const AnalyzeArgs& args) {
 
   std::cout << (problem.name.empty() ? problem.source : problem.name) << "\n\n";
   std::vector<std::string> header = {"id", "type", "point", "f", "E"};
+  const std::string other_label = problem.noise.gaussian_approximation ? "E(exact)" : "E(gaussian)";
+  if (compared) header.push_back(other_label);
   for (const StepSizePrediction& s : predictions.steps) header.push_back("weight(eta=" + FormatNumber(s.step_size, 4) + ")");
   Table table(header);
   for (std::size_t i = 0; i < components.size(); ++i) {
@@ -95,6 +113,7 @@ int Run(const AnalyzeArgs& args) {
     if (c.type == CriticalType::kSaddle) type += " (index " + std::to_string(c.index) + ")";
     std::vector<std::string> row = {std::to_string(c.id), type, FormatVector(c.point, 7), FormatNumber(c.f, 8),
                                     FormatNumber(energies.relative[i], 8)};
+    if (compared) row.push_back(FormatNumber(compared->energies.relative[i], 8));
     for (const StepSizePrediction& s : predictions.steps) row.push_back(FormatNumber(s.weight[i], 4));
     table.AddRow(row);
   }
@@ -105,6 +124,13 @@ int Run(const AnalyzeArgs& args) {
                  "cost, so the long-run law depends on where SGD starts)";
   }
   std::cout << "\n";
+  if (compared) {
+    std::cout << (problem.noise.gaussian_approximation ? "exact minibatch noise" : "gaussian approximation")
+              << ": ground state";
+    for (int g : compared->energies.ground_states) std::cout << " " << g;
+    if (compared->energies.ground_states.empty()) std::cout << " none";
+    std::cout << "; transition costs B[from][to]:\n" << CostTable(compared->costs.costs, components);
+  }
   for (const StepSizePrediction& s : predictions.steps) {
     if (!s.stable) {
       std::cout << "warning: eta = " << FormatNumber(s.step_size, 4) << " exceeds the stability bound 2/lambda_max = "
@@ -149,6 +175,10 @@ Action AddAnalyzeCommand(CLI::App& app) {
   cmd->add_option("--tolerance", args->tolerance, "Relative tolerance of each action.")->check(CLI::PositiveNumber);
   cmd->add_option("--threads", args->threads, "Worker threads (0: all cores).")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--verbose", args->verbose, "Print the cost matrix and the full solver reports.");
+  cmd->add_flag("--compare-gaussian", args->compare_gaussian,
+                "Finite-sum noise: also compute the costs and energies under the Gaussian approximation\n"
+                "(the exact minibatch covariance, diffusion limit), or the exact ones when the problem\n"
+                "asks for the approximation; report.json gets \"comparison\".");
   return [args] { return Run(*args); };
 }
 

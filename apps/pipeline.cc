@@ -15,6 +15,15 @@ CostPipeline ComputeCosts(const Problem& problem, int threads, double relative_t
   critical_options.num_threads = threads;
   out.components = CriticalPointFinder(critical_options).Find(*problem.objective, problem.domain, &out.critical_summary);
   if (!out.critical_summary.success) throw InputError(problem.source, "", out.critical_summary.error);
+  CostPipeline costs = ComputeCostsOn(problem, std::move(out.components), threads, relative_tolerance);
+  costs.critical_summary = std::move(out.critical_summary);
+  return costs;
+}
+
+CostPipeline ComputeCostsOn(const Problem& problem, std::vector<CriticalComponent> components,
+                            int threads, double relative_tolerance) {
+  CostPipeline out;
+  out.components = std::move(components);
   TransitionCostSolver::Options cost_options;
   cost_options.num_threads = threads;
   cost_options.action.relative_tolerance = relative_tolerance;
@@ -26,6 +35,16 @@ CostPipeline ComputeCosts(const Problem& problem, int threads, double relative_t
   out.energies = ComputeEnergies(out.costs.costs, energy_options);
   if (!out.energies.error.empty()) throw std::runtime_error("energies: " + out.energies.error);
   return out;
+}
+
+Problem WithOtherFiniteSumNoise(const Problem& problem) {
+  if (problem.noise.type != NoiseType::kFiniteSum) {
+    throw InputError(problem.source, "noise.type",
+                     "comparing with the Gaussian approximation needs finite_sum noise");
+  }
+  Problem other = problem;
+  other.noise.gaussian_approximation = !problem.noise.gaussian_approximation;
+  return other;
 }
 
 void WritePathFiles(const std::string& dir, const TransitionCosts& costs,

@@ -28,6 +28,16 @@ struct CostPipeline {
 // covariance that is not SPD; std::runtime_error if the energies fail (an internal error).
 CostPipeline ComputeCosts(const Problem& problem, int threads, double relative_tolerance);
 
+// Costs and energies of `problem` on components found before (e.g. for another noise model of the
+// same objective); `critical_summary` stays empty. Same error policy.
+CostPipeline ComputeCostsOn(const Problem& problem, std::vector<CriticalComponent> components,
+                            int threads, double relative_tolerance);
+
+// The same problem with the other finite-sum noise model: the Gaussian approximation of exact
+// minibatch noise, or the exact noise of an approximated one. Throws InputError unless the noise
+// is finite_sum.
+Problem WithOtherFiniteSumNoise(const Problem& problem);
+
 // DIR/FROM_to_TO.csv for every path, each written atomically.
 void WritePathFiles(const std::string& dir, const TransitionCosts& costs,
                     const std::vector<std::string>& variables);

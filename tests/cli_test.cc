@@ -177,6 +177,31 @@ TEST_F(Cli, AnalyzeJsonOnTheTiltedDoubleWell) {
   EXPECT_EQ(j["paths"].size(), 6u);
 }
 
+// Issue 6: --compare-gaussian on THEORY.md case 3. The Gaussian approximation's covariance is
+// var_k(c_k) = 0.686667 (constant), so its climbing costs are 2 (f(q) - f(min)) / var: 1.041005 and
+// 0.459218, against the exact 1.065955 and 0.516204.
+TEST_F(Cli, AnalyzeComparesTheExactCostsWithTheGaussianApproximation) {
+  const Result r = Run("analyze " + Data("tilted_double_well_finite_sum.json") + " --compare-gaussian --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  const double var = (1.0 + 0.09 + 1.0) / 3.0 - 0.01;
+  const double fq = 0.0050255156, fl = -0.35238607, fr = -0.15263944;  // THEORY.md case 1
+  constexpr double kTolerance = 1e-6;  // the reference values' 8 digits
+  EXPECT_EQ(j["comparison"]["noise"], "gaussian_approximation");
+  EXPECT_NEAR(j["comparison"]["costs"][0][2].get<double>(), 2 * (fq - fl) / var, kTolerance);
+  EXPECT_NEAR(j["comparison"]["costs"][1][2].get<double>(), 2 * (fq - fr) / var, kTolerance);
+  EXPECT_NEAR(j["costs"][0][2].get<double>(), 1.065955, kTolerance);
+  EXPECT_NEAR(j["costs"][1][2].get<double>(), 0.516204, kTolerance);
+  EXPECT_EQ(j["comparison"]["energies"].size(), 3u);
+  // Only finite sums have a Gaussian approximation to compare with.
+  const Result bad = Run("analyze " + Data("tilted_double_well.json") + " --compare-gaussian --out " +
+                         (dir_ / "out").string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("field 'noise.type': comparing with the Gaussian approximation needs finite_sum noise"),
+            std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
 TEST_F(Cli, AnalyzeBadInputWritesNothing) {
   const std::string file = Write("bad.json", R"({"variables": ["x"], "objective": "x^", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})");
   const Result r = Run("analyze " + file + " --out " + (dir_ / "out").string());
