@@ -12,6 +12,7 @@
 #include "apps/problem_argument.h"
 #include "graph/energies.h"
 #include "graph/graph_export.h"
+#include "solver/assumptions.h"
 #include "solver/critical_points.h"
 #include "solver/input_error.h"
 #include "solver/predictions.h"
@@ -62,6 +63,7 @@ int Run(const AnalyzeArgs& args) {
   const Energies& energies = run.energies;
   const std::vector<double> steps = args.step_sizes.empty() ? problem.step_sizes : args.step_sizes;
   const Predictions predictions = Predict(problem, components, energies.relative, steps);
+  const AssumptionReport assumptions = CheckAssumptions(problem, components);
 
   nlohmann::json report = ToJson(costs);
   report["problem"] = problem.name;
@@ -71,6 +73,9 @@ int Run(const AnalyzeArgs& args) {
   report["ground_states"] = energies.ground_states;
   report["trees"] = energies.trees;
   report["predictions"] = PredictionsJson(predictions);
+  report["predictions"]["reliable"] = assumptions.predictions_reliable();
+  if (!assumptions.predictions_reliable()) report["predictions"]["unreliable_because"] = assumptions.FailedSummary();
+  report["assumptions"] = ToJson(assumptions);
   // --compare-gaussian: the same components under the other finite-sum noise model.
   std::unique_ptr<CostPipeline> compared;
   if (args.compare_gaussian) {
@@ -105,7 +110,10 @@ int Run(const AnalyzeArgs& args) {
   std::vector<std::string> header = {"id", "type", "point", "f", "E"};
   const std::string other_label = problem.noise.gaussian_approximation ? "E(exact)" : "E(gaussian)";
   if (compared) header.push_back(other_label);
-  for (const StepSizePrediction& s : predictions.steps) header.push_back("weight(eta=" + FormatNumber(s.step_size, 4) + ")");
+  const std::string mark = assumptions.predictions_reliable() ? "" : "*";
+  for (const StepSizePrediction& s : predictions.steps) {
+    header.push_back("weight(eta=" + FormatNumber(s.step_size, 4) + ")" + mark);
+  }
   Table table(header);
   for (std::size_t i = 0; i < components.size(); ++i) {
     const CriticalComponent& c = components[i];
@@ -148,6 +156,8 @@ int Run(const AnalyzeArgs& args) {
     }
   }
   for (const std::string& note : predictions.notes) std::cout << "note: " << note << "\n";
+  std::cout << AssumptionLines(assumptions);
+  if (!mark.empty()) std::cout << "(*: unreliable weights)\n";
   if (args.verbose) std::cout << "\ntransition costs B[from][to]:\n" << CostTable(costs.costs, components);
   std::cout << "\n" << (args.verbose ? run.critical_summary.FullReport() : run.critical_summary.BriefReport()) << "\n"
             << (args.verbose ? run.cost_summary.FullReport() : run.cost_summary.BriefReport()) << "\n";

@@ -47,6 +47,24 @@ Problem WithOtherFiniteSumNoise(const Problem& problem) {
   return other;
 }
 
+std::string AssumptionLines(const AssumptionReport& report) {
+  std::string out;
+  bool needed_fail = false;
+  for (const AssumptionCheck& c : report.checks) {
+    if (c.holds) continue;
+    needed_fail = needed_fail || c.affects_predictions;
+    out += std::string(c.affects_predictions ? "warning" : "note") + ": assumption " + c.name + " fails" +
+           (c.where.empty() ? "" : " at " + c.where) + ": " + c.detail + "\n";
+  }
+  if (!needed_fail) {
+    out += "assumptions the predictions need: all hold (noise positive definite at the components and "
+           "finite, f increasing outward on the box, components inside the box)\n";
+  } else {
+    out += "predictions UNRELIABLE: they assume what fails above (THEORY.md section 8)\n";
+  }
+  return out;
+}
+
 void WritePathFiles(const std::string& dir, const TransitionCosts& costs,
                     const std::vector<std::string>& variables) {
   for (const TransitionPath& path : costs.paths) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "graph/energies.h"
+#include "solver/assumptions.h"
 #include "solver/critical_points.h"
 #include "solver/problem.h"
 #include "solver/transition_costs.h"
@@ -37,6 +38,10 @@ CostPipeline ComputeCostsOn(const Problem& problem, std::vector<CriticalComponen
 // minibatch noise, or the exact noise of an approximated one. Throws InputError unless the noise
 // is finite_sum.
 Problem WithOtherFiniteSumNoise(const Problem& problem);
+
+// The assumption checks for the printed summaries: one line when all hold, else a warning per failed
+// check and, when the predictions depend on one, a line saying they are unreliable.
+std::string AssumptionLines(const AssumptionReport& report);
 
 // DIR/FROM_to_TO.csv for every path, each written atomically.
 void WritePathFiles(const std::string& dir, const TransitionCosts& costs,

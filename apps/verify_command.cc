@@ -48,7 +48,10 @@ nlohmann::json ReportJson(const VerifyReport& r, const CostPipeline& run, const 
           {"ground_states", e.ground_states},
           {"simulations", simulations},
           {"checks", checks},
-          {"verdict", r.verdict}};
+          {"assumptions", ToJson(r.assumptions)},
+          {"predictions_reliable", r.assumptions.predictions_reliable()},
+          {"verdict", r.verdict},
+          {"verdict_reason", r.verdict_reason}};
 }
 
 int Run(VerifyArgs& args) {
@@ -81,7 +84,9 @@ int Run(VerifyArgs& args) {
     for (const VerifyCheck& c : report.checks) {
       if (c.verdict != "pass") std::cout << "  " << c.name << ": " << c.detail << "\n";
     }
-    std::cout << "\nverdict: " << report.verdict << "\n";
+    std::cout << "\n" << AssumptionLines(report.assumptions);
+    std::cout << "verdict: " << report.verdict
+              << (report.verdict_reason.empty() ? "" : " (" + report.verdict_reason + ")") << "\n";
     if (!args.out.empty()) std::cout << "wrote " << args.out << "/verify.json\n";
   }
   return report.verdict == "pass" ? kExitOk : kExitFailure;

@@ -381,7 +381,9 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
     }
     for (const Eigen::VectorXd& x : c.points) {
       for (int i = 0; i < d; ++i) {
-        const double pad = 1e-6 * width[i];
+        // A continued (non-isolated) set is sampled every `step`: within one step of a face, it
+        // reaches the face (a line of minima across the box stops short of it by up to a step).
+        const double pad = c.isolated ? 1e-6 * width[i] : std::max(1e-6 * width[i], 1.5 * step);
         if (x[i] <= domain.lower[i] + pad || x[i] >= domain.upper[i] - pad) c.touches_boundary = true;
       }
     }

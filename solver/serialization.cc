@@ -80,4 +80,16 @@ std::string PathCsv(const TransitionPath& path, const std::vector<std::string>& 
   return out;
 }
 
+nlohmann::json ToJson(const AssumptionReport& report) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const AssumptionCheck& c : report.checks) {
+    a.push_back({{"name", c.name},
+                 {"holds", c.holds},
+                 {"where", c.where},
+                 {"detail", c.detail},
+                 {"affects_predictions", c.affects_predictions}});
+  }
+  return a;
+}
+
 }  // namespace ldsgd

@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "solver/assumptions.h"
 #include "solver/critical_points.h"
 #include "solver/transition_costs.h"
 
@@ -23,6 +24,8 @@ nlohmann::json NumberOrNull(double v);
 // {"costs": [[..]] (null = +inf), "paths": [{"from", "to", "action", "error_estimate", "method",
 //  "route", "nodes"}]}; add "components" separately.
 nlohmann::json ToJson(const TransitionCosts& costs);
+// [{"name", "holds", "where", "detail", "affects_predictions"}] (report.json's "assumptions").
+nlohmann::json ToJson(const AssumptionReport& report);
 // One path as CSV: a header "s,VAR1,VAR2,..." (s = arc length from the start), then the nodes.
 std::string PathCsv(const TransitionPath& path, const std::vector<std::string>& variables);
 

@@ -367,6 +367,14 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
     any_inconclusive = any_inconclusive || c.verdict == "inconclusive";
   }
   report.verdict = any_fail ? "fail" : any_inconclusive ? "inconclusive" : "pass";
+  report.assumptions = CheckAssumptions(problem, components);
+  for (const SimulationResult& sim : report.simulations) {
+    report.assumptions.checks.push_back(DivergenceCheck(sim.step_size, sim.diverged, sim.chains));
+  }
+  if (report.verdict == "pass" && !report.assumptions.predictions_reliable()) {
+    report.verdict = "inconclusive";
+    report.verdict_reason = "assumptions the predictions need fail: " + report.assumptions.FailedSummary();
+  }
   return report;
 }
 

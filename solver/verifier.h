@@ -20,6 +20,7 @@
 
 #include <Eigen/Core>
 
+#include "solver/assumptions.h"
 #include "solver/critical_points.h"
 #include "solver/predictions.h"
 #include "solver/problem.h"
@@ -61,7 +62,12 @@ struct VerifyReport {
   bool automatic_step_sizes = false;
   std::vector<SimulationResult> simulations;  // one per step size
   std::vector<VerifyCheck> checks;
-  std::string verdict;  // "fail" if any check fails, else "inconclusive" if any is, else "pass"
+  // The static assumption checks (assumptions.h), then one no_divergence check per step size.
+  AssumptionReport assumptions;
+  // "fail" if any check fails, else "inconclusive" if any is or if an assumption the predictions
+  // need fails (a passing comparison then proves nothing about the theory), else "pass".
+  std::string verdict;
+  std::string verdict_reason;  // why inconclusive when the checks alone would pass
   std::string error;    // invalid options; then nothing else is set
 };
 

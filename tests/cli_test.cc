@@ -202,6 +202,25 @@ TEST_F(Cli, AnalyzeComparesTheExactCostsWithTheGaussianApproximation) {
   EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
+// Issue 7: the assumption checks in report.json and in the summary, unreliable predictions marked.
+TEST_F(Cli, AnalyzeReportsAssumptionsAndMarksUnreliablePredictions) {
+  Result r = Run("analyze " + Data("vanishing_noise.json") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j["assumptions"].is_array());
+  EXPECT_EQ(j["assumptions"][0]["name"], "noise_positive_definite");
+  EXPECT_EQ(j["assumptions"][0]["holds"], false);
+  EXPECT_EQ(j["assumptions"][0]["where"], "component 0 (0)");
+  EXPECT_EQ(j["predictions"]["reliable"], false);
+  r = Run("analyze " + Data("vanishing_noise.json"));
+  EXPECT_NE(r.out.find("predictions UNRELIABLE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("weight(eta=0.8)*"), std::string::npos) << r.out;
+  r = Run("analyze " + Data("tilted_double_well.json") + " --json");
+  const nlohmann::json k = nlohmann::json::parse(r.out);
+  EXPECT_EQ(k["predictions"]["reliable"], true);
+  for (const auto& a : k["assumptions"]) EXPECT_EQ(a["holds"], true) << a.dump();
+}
+
 TEST_F(Cli, AnalyzeBadInputWritesNothing) {
   const std::string file = Write("bad.json", R"({"variables": ["x"], "objective": "x^", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})");
   const Result r = Run("analyze " + file + " --out " + (dir_ / "out").string());
