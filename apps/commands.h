@@ -27,6 +27,7 @@ Action AddAnalyzeCommand(CLI::App& app);
 Action AddEnergiesCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);
 Action AddVerifyCommand(CLI::App& app);
+Action AddStabilityCommand(CLI::App& app);
 
 // The B matrix as a table labelled by component id and type (shared by actions and analyze).
 std::string CostTable(const Eigen::MatrixXd& costs, const std::vector<CriticalComponent>& components);

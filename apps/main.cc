@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   const ldsgd::Action energies = ldsgd::AddEnergiesCommand(app);
   const ldsgd::Action simulate = ldsgd::AddSimulateCommand(app);
   const ldsgd::Action verify = ldsgd::AddVerifyCommand(app);
+  const ldsgd::Action stability = ldsgd::AddStabilityCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("energies")) return energies();
     if (app.got_subcommand("simulate")) return simulate();
     if (app.got_subcommand("verify")) return verify();
+    if (app.got_subcommand("stability")) return stability();
   } catch (const ldsgd::InputError& e) {
     std::cerr << "ldsgd: error: " << e.what() << "\n";
     return ldsgd::kExitBadInput;

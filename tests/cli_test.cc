@@ -1,6 +1,8 @@
 // The ldsgd command line, run as a user would: exit codes, one-line errors, no partial output.
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -227,6 +229,70 @@ TEST_F(Cli, AnalyzeBadInputWritesNothing) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(fs::exists(dir_ / "out"));
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// `stability` (THEORY.md section 8, case 8 with a = -1).
+TEST_F(Cli, StabilityAtOneStepSize) {
+  const Result r = Run("stability " + Data("vanishing_noise.json") + " --step-size 0.8");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("vanishing"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("-0.3269632337"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("absorbing"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("with probability one"), std::string::npos) << r.out;
+  const Result j = Run("stability " + Data("vanishing_noise.json") + " --step-size 0.3 --json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const nlohmann::json doc = nlohmann::json::parse(j.out);
+  ASSERT_EQ(doc["components"].size(), 1u);
+  EXPECT_EQ(doc["components"][0]["stability"], "repelling");
+  EXPECT_GT(doc["components"][0]["exponent"].get<double>(), 0.0);
+}
+
+TEST_F(Cli, StabilitySweepWritesThePhaseDiagram) {
+  const fs::path out = dir_ / "out";
+  const Result r = Run("stability " + Data("vanishing_noise.json") +
+                       " --step-sizes 0.05:1.95:39 --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Exactly the two files: no temporary left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 2);
+  const std::string csv = Slurp(out / "stability.csv");
+  EXPECT_EQ(csv.rfind("component,eta,exponent,half_width,phase\n", 0), 0u) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 40);
+  const nlohmann::json j = nlohmann::json::parse(Slurp(out / "stability.json"));
+  EXPECT_EQ(j["sweep"].size(), 39u);
+  ASSERT_EQ(j["absorbing_windows"].size(), 1u);
+  // a/(a-1) and (a - sqrt(a^2 - 8a + 8)) / (2(a-1)) at a = -1 (THEORY.md case 8), to 1e-4.
+  EXPECT_NEAR(j["absorbing_windows"][0]["lower"].get<double>(), 0.5, 1e-4);
+  EXPECT_NEAR(j["absorbing_windows"][0]["upper"].get<double>(), (-1 - std::sqrt(17.0)) / -4, 1e-4);
+  const Result json = Run("stability " + Data("vanishing_noise.json") + " --step-sizes 0.05:1.95:39 --json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out), j);
+}
+
+TEST_F(Cli, StabilityOnGaussianNoiseDoesNotApply) {
+  const Result r = Run("stability " + Data("tilted_double_well.json") + " --step-size 0.1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("no critical component with vanishing noise: the stochastic-stability "
+                       "analysis does not apply"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(Cli, StabilityBadInputExitsTwoWithOneLineAndWritesNothing) {
+  const std::string problem = Data("vanishing_noise.json");
+  const std::string out = " --out " + (dir_ / "out").string();
+  for (const std::string args :
+       {"--step-sizes 0.1:1", "--step-sizes a:1:5", "--step-sizes 0.1:1:1", "--step-sizes 1:0.5:5",
+        "--step-sizes 0:1:5", "--step-sizes -0.5:1:5", "--step-sizes 0.1:1:5:2", "--step-size 0",
+        "--step-size -1", "--step-size abc", "--step-size 0.8 --step-sizes 0.1:1:5", ""}) {
+    SCOPED_TRACE(args);
+    const Result r = Run("stability " + problem + " " + args + out);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.rfind("ldsgd: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_FALSE(fs::exists(dir_ / "out"));
+  }
 }
 
 }  // namespace

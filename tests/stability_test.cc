@@ -1,0 +1,247 @@
+// Stochastic stability at the critical components where the noise vanishes (THEORY.md section 8,
+// reference case 8): detection of vanishing noise (and of its absence for Gaussian noise and for a
+// noisy finite sum), the exponent at w = 0 against the closed form, the absorbing window of the
+// sweep, the parser of A:B:N, and the prediction against the real simulator.
+#include "solver/stability.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "solver/simulator.h"
+#include "test_problems.h"
+
+namespace ldsgd {
+namespace {
+
+using test::Components;
+using test::Load;
+
+// THEORY.md case 8 with a = -1 (data/vanishing_noise.json: f_1 = w^2/2, f_2 = -w^2, curvatures 1
+// and a - 1 = -2; f = -w^2/4, so w = 0 is a maximum).
+constexpr double kA = -1.0;
+double Case8Exponent(double eta) {
+  return 0.5 * std::log(std::abs((1 - eta) * (1 + eta * (1 - kA))));
+}
+// Lam < 0 exactly for a/(a-1) < eta < (a - sqrt(a^2 - 8a + 8)) / (2(a-1)) (section 9, case 8).
+const double kWindowLower = kA / (kA - 1);                                             // 0.5
+const double kWindowUpper = (kA - std::sqrt(kA * kA - 8 * kA + 8)) / (2 * (kA - 1));  // 1.2807764064
+
+// The exponent of a 1-D finite sum is exact (a mean of two logarithms, exact_scalar): the
+// acceptance tolerance of the task, far above rounding.
+constexpr double kExponentTolerance = 1e-9;
+// Window ends: bisected to 1e-10 in eta by the library; the acceptance tolerance of the task.
+constexpr double kWindowTolerance = 1e-4;
+
+const ComponentStability& Only(const std::vector<ComponentStability>& components) {
+  EXPECT_EQ(components.size(), 1u);
+  return components.at(0);
+}
+
+TEST(Stability, VanishingNoiseMaximumOfCase8) {
+  const Problem p = Load("vanishing_noise.json");
+  const std::vector<CriticalComponent> components = Components(p);
+  const StabilityAnalyzer analyzer({});
+
+  const StabilityReport at_08 = analyzer.Analyze(p, components, 0.8);
+  ASSERT_TRUE(at_08.success) << at_08.error;
+  EXPECT_EQ(at_08.batch_size, 1);
+  EXPECT_EQ(at_08.num_vanishing(), 1);
+  const ComponentStability& c = Only(at_08.components);
+  EXPECT_EQ(c.type, CriticalType::kMaximum);
+  EXPECT_NEAR(c.point(0), 0.0, 1e-8);
+  EXPECT_TRUE(c.vanishing_noise);
+  EXPECT_LE(c.noise_ratio, 1e-12);
+  ASSERT_EQ(c.hessians.size(), 2u);
+  EXPECT_NEAR(c.hessians[0](0, 0), 1.0, 1e-9);
+  EXPECT_NEAR(c.hessians[1](0, 0), kA - 1, 1e-9);
+  EXPECT_EQ(c.lyapunov.method, LyapunovResult::Method::kExactScalar);
+  // Closed form: 1/2 ln |0.2 * 2.6| = 1/2 ln 0.52 = -0.3269632337 (THEORY.md case 8: -0.32696).
+  EXPECT_NEAR(c.lyapunov.exponent, Case8Exponent(0.8), kExponentTolerance);
+  EXPECT_NEAR(c.lyapunov.exponent, -0.3269632337, kExponentTolerance);
+  EXPECT_EQ(c.stability, Stability::kAbsorbing);
+  EXPECT_EQ(c.Conclusion(),
+            "SGD converges to this point with probability one from its neighbourhood, at rate "
+            "exp(-0.32696323 t)");
+
+  const StabilityReport at_03 = analyzer.Analyze(p, components, 0.3);
+  ASSERT_TRUE(at_03.success) << at_03.error;
+  const ComponentStability& r = Only(at_03.components);
+  EXPECT_GT(r.lyapunov.exponent, 0.0);
+  EXPECT_NEAR(r.lyapunov.exponent, Case8Exponent(0.3), kExponentTolerance);  // 1/2 ln 1.12
+  EXPECT_EQ(r.stability, Stability::kRepelling);
+  EXPECT_NE(r.Conclusion().find("leaves"), std::string::npos);
+
+  EXPECT_FALSE(analyzer.Analyze(p, components, 0.0).success);
+  EXPECT_FALSE(analyzer.Analyze(p, components, -0.1).success);
+}
+
+TEST(Stability, SweepFindsTheAbsorbingWindowOfCase8) {
+  const Problem p = Load("vanishing_noise.json");
+  const StepSizeRange range{0.05, 1.95, 39};
+  const StabilitySweep s = StabilityAnalyzer({}).Sweep(p, Components(p), range);
+  ASSERT_TRUE(s.success) << s.error;
+  ASSERT_EQ(s.diagrams.size(), 1u);
+  const PhaseDiagram& d = s.diagrams[0];
+  EXPECT_TRUE(d.message.empty()) << d.message;
+  const std::vector<double> grid = range.Grid();
+  ASSERT_EQ(d.grid.size(), grid.size());
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    EXPECT_EQ(d.grid[i].eta, grid[i]);
+    // Exact, or -inf at the pole eta = 1 (1 - eta h_1 = 0: the chain lands on 0).
+    if (!d.grid[i].collapses) {
+      EXPECT_NEAR(d.grid[i].exponent, Case8Exponent(grid[i]), kExponentTolerance) << grid[i];
+    }
+  }
+  ASSERT_EQ(d.windows.size(), 1u);
+  EXPECT_NEAR(d.windows[0].lower, kWindowLower, kWindowTolerance);
+  EXPECT_NEAR(d.windows[0].upper, kWindowUpper, kWindowTolerance);
+  EXPECT_FALSE(d.windows[0].open_below);
+  EXPECT_FALSE(d.windows[0].open_above);
+
+  const std::string csv = SweepCsv(s);
+  EXPECT_EQ(csv.rfind("component,eta,exponent,half_width,phase\n", 0), 0u);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 40);
+  const nlohmann::json j = ToJson(s, StabilityOptions{}.vanishing_noise_tolerance);
+  EXPECT_EQ(j["sweep"].size(), 39u);
+  EXPECT_EQ(j["absorbing_windows"].size(), 1u);
+}
+
+TEST(Stability, GaussianNoiseNeverVanishes) {
+  const Problem p = Load("tilted_double_well.json");
+  const StabilityReport r = StabilityAnalyzer({}).Analyze(p, Components(p), 0.1);
+  ASSERT_TRUE(r.success) << r.error;
+  EXPECT_EQ(r.components.size(), 3u);
+  EXPECT_EQ(r.num_vanishing(), 0);
+  EXPECT_FALSE(r.not_applicable.empty());
+  for (const ComponentStability& c : r.components) {
+    EXPECT_FALSE(c.vanishing_noise);
+    EXPECT_FALSE(c.lyapunov.ok());
+  }
+  EXPECT_EQ(r.BriefReport().rfind(kNoVanishingNoise, 0), 0u) << r.BriefReport();
+  const StabilitySweep s = StabilityAnalyzer({}).Sweep(p, Components(p), {0.1, 1.0, 5});
+  ASSERT_TRUE(s.success) << s.error;
+  EXPECT_TRUE(s.diagrams.empty());
+}
+
+TEST(Stability, NoisyFiniteSumHasNoVanishingNoise) {
+  // THEORY.md case 3: f_k = x^4/4 - x^2/2 + c_k x, c = (-1, 0.3, 1): g_k(x*) differ by c_k - c_j,
+  // of the order of the gradients themselves.
+  const Problem p = Load("tilted_double_well_finite_sum.json");
+  const StabilityReport r = StabilityAnalyzer({}).Analyze(p, Components(p), 0.1);
+  ASSERT_TRUE(r.success) << r.error;
+  EXPECT_EQ(r.num_vanishing(), 0);
+  EXPECT_TRUE(r.not_applicable.empty());
+  for (const ComponentStability& c : r.components) EXPECT_GT(c.noise_ratio, 1e-2);
+  EXPECT_EQ(r.BriefReport(), kNoVanishingNoise);
+}
+
+TEST(Stability, ParsesStepSizeRanges) {
+  StepSizeRange r;
+  EXPECT_EQ(ParseStepSizeRange("0.05:1.95:39", &r), "");
+  EXPECT_EQ(r.from, 0.05);
+  EXPECT_EQ(r.to, 1.95);
+  EXPECT_EQ(r.points, 39);
+  const std::vector<double> grid = r.Grid();
+  ASSERT_EQ(grid.size(), 39u);
+  EXPECT_EQ(grid.front(), 0.05);
+  EXPECT_EQ(grid.back(), 1.95);
+  EXPECT_NEAR(grid[19], 1.0, 1e-15);
+  for (const char* bad : {"", "0.1:1", "0.1:1:5:2", "a:1:5", "0.1:b:5", "0.1:1:x", "0.1:1:2.5",
+                          "0.1:1:-3", " 0.1:1:5", "0.1 :1:5", "0:1:5", "-0.1:1:5", "1:0.5:5",
+                          "1:1:5", "0.1:1:1", "0.1:1:0", "0.1:inf:5", "nan:1:5", "0.1:1:"}) {
+    StepSizeRange unchanged{7, 8, 9};
+    const std::string message = ParseStepSizeRange(bad, &unchanged);
+    EXPECT_FALSE(message.empty()) << "'" << bad << "'";
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+    EXPECT_EQ(unchanged.points, 9) << bad;
+  }
+}
+
+TEST(Stability, InvalidOptionsComeBackInTheReport) {
+  const Problem p = Load("vanishing_noise.json");
+  StabilityOptions o;
+  o.vanishing_noise_tolerance = -1;
+  const StabilityReport r = StabilityAnalyzer(o).Analyze(p, Components(p), 0.8);
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.error.find("vanishing_noise_tolerance"), std::string::npos) << r.error;
+}
+
+// The prediction against the simulator (solver/simulator.h), the real minibatch chain. At w = 0
+// every step from 0 is 0 and w_{t+1} = (1 - eta h_K) w_t exactly (f_k are quadratics), so
+// log|w_t| is a random walk with drift Lam(eta) per step and increments of standard deviation
+// s = 1/2 ln(2.6/0.2) = 1.28 at eta = 0.8. After 300 steps from |w_0| <= 0.5, log|w_300| is
+// about ln|w_0| - 98 +- 22: |w| < 1e-6 (ln = -13.8) fails with probability ~1e-4.
+//
+// f = -w^2/4 is not coercive and the dynamics are scale-free: an excursion far from 0 is not an
+// escape (the chain comes back at the same rate). The simulator stops a chain ("diverged") when
+// it leaves the box [-2, 2] enlarged by divergence_factor (default 10, |w| > 20), which an
+// excursion reaches with probability ~0.2 at eta = 0.8 (`ldsgd simulate` with 2000 chains over
+// the box, 300 steps: 471 diverged) and which would be miscounted. With
+// divergence_factor 1e12 (|w| > 2e12, ln ratio >= 29) a chain at eta = 0.8 reaches it with
+// probability ~exp(-0.42 * 29) ~ 5e-6 (0.42 the root of E|1 - 0.8 h|^theta = 1).
+TEST(Stability, SimulatorConvergesToTheMaximumOnlyInsideTheWindow) {
+  const Problem p = Load("vanishing_noise.json");
+  const std::vector<CriticalComponent> components = Components(p);
+  constexpr int kChains = 2000;
+  constexpr long kSteps = 300;
+  constexpr double kAtZero = 1e-6;
+  std::vector<Eigen::VectorXd> starts;
+  for (int c = 0; c < kChains; ++c) {
+    // Spread in [-0.5, 0.5], never exactly 0 (where the chain would sit from the start).
+    starts.push_back(Eigen::VectorXd::Constant(1, -0.5 + (c + 0.5) / kChains));
+  }
+  struct Measured {
+    int near_zero = 0, diverged = 0;
+    double mean_rate = 0.0;  // mean over non-diverged chains of log|w_T / w_0| / T
+  };
+  auto run = [&](double eta) {
+    SimulationOptions o;
+    o.step_size = eta;
+    o.steps = kSteps;
+    o.burn_in = 0;
+    o.chains = kChains;
+    o.seed = 11;
+    o.divergence_factor = 1e12;
+    o.initial_points = starts;
+    o.record_final_states = true;
+    Simulator::Summary summary;
+    const SimulationResult r = Simulator(o).Simulate(p, components, &summary);
+    EXPECT_TRUE(summary.success) << summary.error;
+    Measured m;
+    int counted = 0;
+    for (const SimulationChain& c : r.per_chain) {
+      // A diverged chain counts as not converged.
+      if (c.diverged) {
+        ++m.diverged;
+        continue;
+      }
+      m.near_zero += std::abs(c.final_state[0]) < kAtZero;
+      if (c.final_state[0] != 0) {
+        m.mean_rate += std::log(std::abs(c.final_state[0] / c.start[0])) / kSteps;
+        ++counted;
+      }
+    }
+    m.mean_rate /= counted;
+    std::printf("eta %.2f: %d of %d chains within %.0e of 0, %d diverged, mean rate %.5f "
+                "(Lam %.5f)\n",
+                eta, m.near_zero, kChains, kAtZero, m.diverged, m.mean_rate, Case8Exponent(eta));
+    return m;
+  };
+
+  const Measured absorbed = run(0.8);
+  EXPECT_GE(absorbed.near_zero, 0.99 * kChains);
+  EXPECT_EQ(absorbed.diverged, 0);
+  // The per-step rate: its standard error is s / sqrt(T kChains) = 0.0017 (s = 1.28).
+  EXPECT_NEAR(absorbed.mean_rate, Case8Exponent(0.8), 0.01);
+
+  const Measured repelled = run(0.3);
+  EXPECT_LT(repelled.near_zero, 0.05 * kChains);
+}
+
+}  // namespace
+}  // namespace ldsgd
