@@ -60,7 +60,8 @@ std::string AssumptionLines(const AssumptionReport& report) {
     out += "assumptions the predictions need: all hold (noise positive definite at the components and "
            "finite, f increasing outward on the box, components inside the box)\n";
   } else {
-    out += "predictions UNRELIABLE: they assume what fails above (THEORY.md section 8)\n";
+    out += "large-deviation predictions (energies, weights, exit costs) UNRELIABLE: they assume what fails "
+           "above (THEORY.md section 8)\n";
   }
   return out;
 }

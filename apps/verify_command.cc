@@ -82,7 +82,7 @@ int Run(VerifyArgs& args) {
     }
     std::cout << table.ToString();
     for (const VerifyCheck& c : report.checks) {
-      if (c.verdict != "pass") std::cout << "  " << c.name << ": " << c.detail << "\n";
+      if (c.verdict != "pass" || c.name.rfind("collapse", 0) == 0) std::cout << "  " << c.name << ": " << c.detail << "\n";
     }
     std::cout << "\n" << AssumptionLines(report.assumptions);
     std::cout << "verdict: " << report.verdict

@@ -6,8 +6,10 @@
 #include <limits>
 #include <sstream>
 
+#include "solver/low_discrepancy.h"
 #include "solver/neighbourhoods.h"
 #include "solver/sgd_noise.h"
+#include "solver/stability.h"
 
 namespace ldsgd {
 namespace {
@@ -133,6 +135,29 @@ long BasinInterval(const std::vector<CriticalComponent>& components, double eta)
   return interval >= 1e9 ? static_cast<long>(1e9) : std::max(1L, static_cast<long>(interval));
 }
 
+std::string Verdict(const std::vector<VerifyCheck>& checks, std::size_t energy_checks,
+                    const AssumptionReport& assumptions, std::string* reason) {
+  reason->clear();
+  bool any_fail = false, any_inconclusive = false;
+  for (const VerifyCheck& c : checks) {
+    any_fail = any_fail || c.verdict == "fail";
+    any_inconclusive = any_inconclusive || c.verdict == "inconclusive";
+  }
+  if (any_fail) return "fail";
+  if (checks.empty()) {
+    *reason = "nothing to check";
+    return "inconclusive";
+  }
+  if (any_inconclusive) return "inconclusive";
+  // The energy and exit checks assume what the assumption checks test; the collapse checks are the
+  // theory that applies where the noise vanishes.
+  if (energy_checks > 0 && !assumptions.predictions_reliable()) {
+    *reason = "assumptions the predictions need fail: " + assumptions.FailedSummary();
+    return "inconclusive";
+  }
+  return "pass";
+}
+
 double StudentT95(int dof) {
   // Two-sided 97.5% quantiles; beyond 30 degrees of freedom the normal quantile is within 2%.
   static const double table[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
@@ -183,6 +208,89 @@ std::vector<double> AutomaticStepSizes(const std::vector<CriticalComponent>& com
   }
   return {low, std::sqrt(low * high), high};
 }
+
+namespace {
+
+// Wilson's 95% interval of a binomial proportion k / n.
+void Wilson95(long k, long n, double* lower, double* upper) {
+  const double z = 1.959963984540054, p = static_cast<double>(k) / n, z2n = z * z / n;
+  const double centre = (p + z2n / 2) / (1 + z2n);
+  const double half = z * std::sqrt(p * (1 - p) / n + z2n / (4 * n)) / (1 + z2n);
+  *lower = std::max(0.0, centre - half);
+  *upper = std::min(1.0, centre + half);
+}
+
+// THEORY.md section 8: at components where the noise vanishes the energies do not apply; the
+// prediction is the sign of the top Lyapunov exponent (stability.h). Chains started spread within
+// r0 (1/16 of the box width) of x* either collapse onto it (absorbing: the fraction within
+// `tolerance` of x* after enough steps to contract r0 to it three times over tends to 1) or leave
+// (repelling: the fraction tends to 0). The run is scale-free near x*, so a chain is counted
+// diverged only 1e12 box widths away.
+std::vector<VerifyCheck> CollapseChecks(const Problem& problem,
+                                        const std::vector<CriticalComponent>& components,
+                                        const std::vector<double>& step_sizes,
+                                        const VerifyOptions& options) {
+  std::vector<VerifyCheck> checks;
+  if (problem.noise.type != NoiseType::kFiniteSum || problem.noise.gaussian_approximation) return checks;
+  StabilityOptions so;
+  so.lyapunov.seed = options.seed;
+  so.lyapunov.threads = options.num_threads;
+  const StabilityAnalyzer analyzer(so);
+  const Eigen::VectorXd width = problem.domain.upper - problem.domain.lower;
+  const double r0 = width.maxCoeff() / 16, tolerance = 1e-6 * width.maxCoeff();
+  const int d = problem.dimension();
+  for (double eta : step_sizes) {
+    const StabilityReport report = analyzer.Analyze(problem, components, eta);
+    if (!report.success) continue;
+    for (const ComponentStability& c : report.components) {
+      if (!c.vanishing_noise || c.stability == Stability::kUndetermined) continue;
+      const double rate = std::abs(c.lyapunov.exponent);
+      const double needed = std::log(r0 / tolerance);
+      const long steps = std::isfinite(rate) && rate > 0
+                             ? std::clamp(static_cast<long>(std::ceil(3 * needed / rate)), 100L, 1000000L)
+                             : 100L;
+      SimulationOptions sim;
+      sim.step_size = eta;
+      sim.steps = steps;
+      sim.burn_in = steps - 1;
+      sim.chains = std::max(options.chains, 2000);
+      sim.seed = options.seed;
+      sim.num_threads = options.num_threads;
+      sim.divergence_factor = 1e12;
+      sim.record_final_states = true;
+      for (int k = 0; k < sim.chains; ++k) {
+        sim.initial_points.push_back(c.point + r0 * (2.0 * KroneckerPoint(d, k).array() - 1.0).matrix());
+      }
+      Simulator::Summary summary;
+      const SimulationResult r = Simulator(sim).Simulate(problem, components, &summary);
+      if (!summary.success) continue;
+      long collapsed = 0;
+      for (const SimulationChain& chain : r.per_chain) {
+        if (!chain.diverged && (chain.final_state - c.point).lpNorm<Eigen::Infinity>() <= tolerance) ++collapsed;
+      }
+      VerifyCheck check;
+      const bool absorbing = c.stability == Stability::kAbsorbing;
+      check.name = "collapse[" + std::to_string(c.id) + "] @ eta=" + FormatEta(eta);
+      check.predicted = absorbing ? 1.0 : 0.0;
+      check.measured = static_cast<double>(collapsed) / sim.chains;
+      Wilson95(collapsed, sim.chains, &check.lower, &check.upper);
+      // 90%: the linearization holds within r0 only approximately, and a few chains can wander
+      // before the contraction takes over.
+      const bool ok = absorbing ? check.measured >= 0.9 : check.measured <= 0.1;
+      check.verdict = ok ? "pass" : "fail";
+      char buffer[256];
+      std::snprintf(buffer, sizeof buffer,
+                    "Lam = %.6g (%s): %ld of %d chains within %.2g of x* after %ld steps",
+                    c.lyapunov.exponent, absorbing ? "absorbing" : "repelling", collapsed, sim.chains,
+                    tolerance, steps);
+      check.detail = buffer;
+      checks.push_back(check);
+    }
+  }
+  return checks;
+}
+
+}  // namespace
 
 VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>& components,
                     const Eigen::MatrixXd& costs, const Eigen::VectorXd& relative_energies,
@@ -361,20 +469,15 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
                                   options.model_tolerance, why));
   }
 
-  bool any_fail = false, any_inconclusive = report.checks.empty();
-  for (const VerifyCheck& c : report.checks) {
-    any_fail = any_fail || c.verdict == "fail";
-    any_inconclusive = any_inconclusive || c.verdict == "inconclusive";
+  const std::size_t energy_checks = report.checks.size();
+  for (const VerifyCheck& c : CollapseChecks(problem, components, report.step_sizes, options)) {
+    report.checks.push_back(c);
   }
-  report.verdict = any_fail ? "fail" : any_inconclusive ? "inconclusive" : "pass";
   report.assumptions = CheckAssumptions(problem, components);
   for (const SimulationResult& sim : report.simulations) {
     report.assumptions.checks.push_back(DivergenceCheck(sim.step_size, sim.diverged, sim.chains));
   }
-  if (report.verdict == "pass" && !report.assumptions.predictions_reliable()) {
-    report.verdict = "inconclusive";
-    report.verdict_reason = "assumptions the predictions need fail: " + report.assumptions.FailedSummary();
-  }
+  report.verdict = Verdict(report.checks, energy_checks, report.assumptions, &report.verdict_reason);
   return report;
 }
 

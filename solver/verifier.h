@@ -85,6 +85,12 @@ std::vector<double> AutomaticStepSizes(const std::vector<CriticalComponent>& com
 // flattest well, 1 / (eta lambda_min) each.
 long BasinInterval(const std::vector<CriticalComponent>& components, double eta);
 
+// The overall verdict: "fail" if a check fails; else "inconclusive" if there is no check, if one
+// is inconclusive, or if the first `energy_checks` checks (energies, exits: large-deviation
+// predictions) exist while an assumption they need fails (then *reason says which); else "pass".
+std::string Verdict(const std::vector<VerifyCheck>& checks, std::size_t energy_checks,
+                    const AssumptionReport& assumptions, std::string* reason);
+
 // Two-sided 95% quantile of Student's t with `dof` degrees of freedom.
 double StudentT95(int dof);
 

@@ -215,7 +215,7 @@ TEST_F(Cli, AnalyzeReportsAssumptionsAndMarksUnreliablePredictions) {
   EXPECT_EQ(j["assumptions"][0]["where"], "component 0 (0)");
   EXPECT_EQ(j["predictions"]["reliable"], false);
   r = Run("analyze " + Data("vanishing_noise.json"));
-  EXPECT_NE(r.out.find("predictions UNRELIABLE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("predictions (energies, weights, exit costs) UNRELIABLE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("weight(eta=0.8)*"), std::string::npos) << r.out;
   r = Run("analyze " + Data("tilted_double_well.json") + " --json");
   const nlohmann::json k = nlohmann::json::parse(r.out);

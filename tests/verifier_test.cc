@@ -73,6 +73,49 @@ TEST(Verifier, TwoDimensionalFiniteSumPassesWithTheExactCosts) {
   EXPECT_NE(Find(r, "exit[1]"), nullptr);
 }
 
+// Issue 7, THEORY.md case 8: where the noise vanishes verify checks the collapse onto the point
+// (Lam(0.8) = -0.327, absorbing) or its absence (Lam(0.3) = +0.057, repelling), not energies.
+TEST(Verifier, VanishingNoiseShowsTheCollapseInsteadOfEnergies) {
+  const Problem p = LoadProblem(std::string(LDSGD_DATA_DIR) + "/vanishing_noise.json");
+  const std::vector<CriticalComponent> c = CriticalPointFinder({}).Find(*p.objective, p.domain, nullptr);
+  ASSERT_EQ(c.size(), 1u);
+  VerifyOptions o;
+  o.steps = 2000;
+  o.burn_in = 200;
+  o.step_sizes = {0.3, 0.8};
+  const VerifyReport r = Verify(p, c, Eigen::MatrixXd::Zero(1, 1), Eigen::VectorXd::Zero(1), o);
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.checks.size(), 2u);
+  const VerifyCheck* absorbing = Find(r, "collapse[0] @ eta=0.8");
+  const VerifyCheck* repelling = Find(r, "collapse[0] @ eta=0.3");
+  ASSERT_NE(absorbing, nullptr);
+  ASSERT_NE(repelling, nullptr);
+  EXPECT_EQ(absorbing->predicted, 1.0);
+  EXPECT_GE(absorbing->measured, 0.9) << absorbing->detail;
+  EXPECT_EQ(repelling->predicted, 0.0);
+  EXPECT_LE(repelling->measured, 0.1) << repelling->detail;
+  EXPECT_EQ(r.verdict, "pass");
+  EXPECT_FALSE(r.assumptions.predictions_reliable());  // the energies would not apply
+}
+
+TEST(Verifier, VerdictPolicy) {
+  AssumptionReport fine, broken;
+  fine.checks.push_back({"coercive", true, "", "", true});
+  broken.checks.push_back({"coercive", false, "(2)", "", true});
+  const VerifyCheck pass{"a", 0, 0, 0, 0, "pass", ""}, fail{"b", 0, 0, 0, 0, "fail", ""},
+      open{"c", 0, 0, 0, 0, "inconclusive", ""};
+  std::string why;
+  EXPECT_EQ(Verdict({pass, pass}, 2, fine, &why), "pass");
+  EXPECT_EQ(Verdict({pass, fail}, 2, broken, &why), "fail");
+  EXPECT_EQ(Verdict({pass, open}, 2, fine, &why), "inconclusive");
+  EXPECT_EQ(Verdict({}, 0, fine, &why), "inconclusive");
+  // Energy checks that pass prove nothing when their assumptions fail...
+  EXPECT_EQ(Verdict({pass, pass}, 2, broken, &why), "inconclusive");
+  EXPECT_EQ(why, "assumptions the predictions need fail: coercive at (2)");
+  // ...but collapse checks (after the energy checks) are the theory that applies there.
+  EXPECT_EQ(Verdict({pass}, 0, broken, &why), "pass");
+}
+
 TEST(Verifier, EnergiesWrongBy30PercentFail) {
   const Analysis& a = DoubleWell();
   for (double factor : {1.3, 0.7}) {
