@@ -220,6 +220,7 @@ TEST(CriticalPoints, EveryDataProblem) {
       {"tilted_double_well_weak_noise.json", {{"minimum", 2}, {"maximum", 1}}},
       {"ring.json", {{"minimum", 1}, {"maximum", 1}}},
       {"vanishing_noise.json", {{"maximum", 1}}},
+      {"vanishing_noise_2d.json", {{"saddle", 1}}},
       {"separable_double_well_3d.json", {{"minimum", 8}, {"saddle", 18}, {"maximum", 1}}},
       {"anisotropic_quadratic_well.json", {{"minimum", 2}, {"saddle", 1}}},
       {"robust_regression.json", {{"minimum", 2}, {"saddle", 1}}},
