@@ -179,6 +179,9 @@ std::string StabilitySweep::BriefReport() const {
       s << (i ? ", " : "absorbing for ") << Format(w.lower) << (w.open_below ? " (range end)" : "")
         << " < eta < " << Format(w.upper) << (w.open_above ? " (range end)" : "");
     }
+    if (d.has_escape) {
+      s << "; fastest escape: Lam = " << Format(d.escape_exponent) << " at eta = " << Format(d.escape_eta);
+    }
     s << " (" << d.evaluations << " exponents)\n";
   }
   std::string out = s.str();
@@ -332,6 +335,25 @@ StabilitySweep StabilityAnalyzer::Sweep(const Problem& problem,
       d.grid = std::move(w.grid);
       d.windows = std::move(w.windows);
       d.evaluations = w.evaluations;
+      // The fastest escape is a local maximum of Lam inside the range (beyond the absorbing
+      // windows Lam grows without bound with eta: that is instability, not an optimum): the best
+      // interior grid point above both neighbours, refined between them.
+      int best = -1;
+      for (int i = 1; i + 1 < static_cast<int>(d.grid.size()); ++i) {
+        const double e = d.grid[i].exponent;
+        const bool peak = e > d.grid[i - 1].exponent && e >= d.grid[i + 1].exponent;
+        if (std::isfinite(e) && e > 0 && peak && (best < 0 || e > d.grid[best].exponent)) best = i;
+      }
+      if (best >= 0) {
+        const std::vector<double> etas = range.Grid();
+        const double lo = etas[best - 1], hi = etas[best + 1];
+        const ExponentExtremum m = ExtremeExponent(c.hessians, lo, hi, Extremum::kMaximum, lyapunov,
+                                                   options_.window_tolerance);
+        d.has_escape = true;
+        d.escape_eta = m.ok() ? m.eta : etas[best];
+        d.escape_exponent = m.ok() ? m.at.exponent : d.grid[best].exponent;
+        d.evaluations += m.evaluations;
+      }
     }
     s.diagrams.push_back(std::move(d));
   }
@@ -368,7 +390,11 @@ nlohmann::json ToJson(const StabilitySweep& sweep, double vanishing_noise_tolera
   nlohmann::json components = nlohmann::json::array();
   for (const ComponentStability& c : sweep.components) components.push_back(ComponentJson(c));
   nlohmann::json rows = nlohmann::json::array(), windows = nlohmann::json::array();
+  nlohmann::json escapes = nlohmann::json::array();
   for (const PhaseDiagram& d : sweep.diagrams) {
+    if (d.has_escape) {
+      escapes.push_back({{"component", d.component}, {"eta", d.escape_eta}, {"exponent", d.escape_exponent}});
+    }
     for (const LyapunovResult& r : d.grid) {
       rows.push_back({{"component", d.component},
                       {"eta", r.eta},
@@ -396,7 +422,8 @@ nlohmann::json ToJson(const StabilitySweep& sweep, double vanishing_noise_tolera
           {"message", applies ? "" : NotApplicableMessage(sweep.not_applicable)},
           {"components", std::move(components)},
           {"sweep", std::move(rows)},
-          {"absorbing_windows", std::move(windows)}};
+          {"absorbing_windows", std::move(windows)},
+          {"fastest_escape", std::move(escapes)}};
 }
 
 std::string SweepCsv(const StabilitySweep& sweep) {

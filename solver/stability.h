@@ -112,6 +112,12 @@ struct PhaseDiagram {
   std::string message;      // why the grid or the windows could not be computed ("" if fine)
   std::vector<LyapunovResult> grid;  // one per StepSizeRange::Grid() point
   std::vector<EtaWindow> windows;    // where Lam < 0 (ends to Options::window_tolerance)
+  // The fastest escape: the largest positive local maximum of the exponent inside the range (an
+  // interior grid point above its neighbours, refined by golden section between them to
+  // window_tolerance); none when Lam only grows with eta. For case 8 it is
+  // ln((2 - a) / (2 sqrt(1 - a))) at eta = -a / (2 (1 - a)) (THEORY.md section 9).
+  bool has_escape = false;
+  double escape_eta = 0.0, escape_exponent = 0.0;
   int evaluations = 0;
 };
 
@@ -165,7 +171,7 @@ nlohmann::json ToJson(const StabilityReport& report, double vanishing_noise_tole
 // Sweep: {"step_sizes": {"from", "to", "points"}, "batch_size", "gradient_scale",
 //  "vanishing_noise_tolerance", "applies", "message", "components": [{"id", "type", "point",
 //  "noise_ratio", "vanishing_noise"}], "sweep": [{"component", "eta", "exponent", "half_width",
-//  "collapses", "method", "phase"}], "absorbing_windows": [{"component", "lower", "upper",
+//  "collapses", "method", "phase"}], "fastest_escape": [{"component", "eta", "exponent"}], "absorbing_windows": [{"component", "lower", "upper",
 //  "open_below", "open_above"}]}.
 nlohmann::json ToJson(const StabilitySweep& sweep, double vanishing_noise_tolerance);
 // "component,eta,exponent,half_width,phase" and one row per (component, eta); -inf spelled out.

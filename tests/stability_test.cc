@@ -109,6 +109,34 @@ TEST(Stability, SweepFindsTheAbsorbingWindowOfCase8) {
   const nlohmann::json j = ToJson(s, StabilityOptions{}.vanishing_noise_tolerance);
   EXPECT_EQ(j["sweep"].size(), 39u);
   EXPECT_EQ(j["absorbing_windows"].size(), 1u);
+  EXPECT_EQ(j["fastest_escape"].size(), 1u);
+}
+
+// THEORY.md case 8 for a = -1, -0.5, -3 as problem files (samples w^2/2 and (a - 1) w^2 / 2):
+// the sweep's window ends and the fastest escape, ln((2 - a) / (2 sqrt(1 - a))) at
+// eta = -a / (2 (1 - a)), the local maximum of Lam below the window.
+TEST(Stability, SweepReproducesTheWindowAndTheFastestEscapeForSeveralA) {
+  for (const double a : {-1.0, -0.5, -3.0}) {
+    SCOPED_TRACE("a = " + std::to_string(a));
+    char problem[512];
+    std::snprintf(problem, sizeof problem,
+                  R"({"variables": ["w"], "objective": {"sum": ["w^2/2", "%.17g*w^2"]},
+                      "noise": {"type": "finite_sum", "batch_size": 1},
+                      "domain": {"lower": [-2], "upper": [2]}})",
+                  (a - 1) / 2);
+    const Problem p = ParseProblem(problem, "case8.json");
+    const StabilitySweep s = StabilityAnalyzer({}).Sweep(p, Components(p), StepSizeRange{0.02, 1.98, 50});
+    ASSERT_TRUE(s.success) << s.error;
+    ASSERT_EQ(s.diagrams.size(), 1u);
+    const PhaseDiagram& d = s.diagrams[0];
+    ASSERT_EQ(d.windows.size(), 1u);
+    EXPECT_NEAR(d.windows[0].lower, a / (a - 1), kWindowTolerance);
+    EXPECT_NEAR(d.windows[0].upper, (a - std::sqrt(a * a - 8 * a + 8)) / (2 * (a - 1)), kWindowTolerance);
+    ASSERT_TRUE(d.has_escape);
+    // Golden section to 1e-10 in eta; at a smooth maximum the value is then exact to ~1e-16.
+    EXPECT_NEAR(d.escape_eta, -a / (2 * (1 - a)), kWindowTolerance);
+    EXPECT_NEAR(d.escape_exponent, std::log((2 - a) / (2 * std::sqrt(1 - a))), 1e-9);
+  }
 }
 
 TEST(Stability, GaussianNoiseNeverVanishes) {
