@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "solver/expression_objective.h"
 #include "solver/finite_sum.h"
 
 namespace ldsgd {
@@ -18,18 +19,11 @@ class DataSum final : public FiniteSum {
       : d_(graph.num_variables()), inputs_(graph.num_inputs()), rows_(table.rows),
         source_(table.source) {
     const int d = d_;
-    std::vector<ExpressionGraph::Node> grad(d);
-    for (int i = 0; i < d; ++i) grad[i] = graph.Derivative(f, i);
-    std::vector<ExpressionGraph::Node> with_f = {f};
-    with_f.insert(with_f.end(), grad.begin(), grad.end());
-    std::vector<ExpressionGraph::Node> with_h = with_f;
-    for (int i = 0; i < d; ++i) {
-      for (int j = i; j < d; ++j) with_h.push_back(graph.Derivative(grad[i], j));
-    }
-    value_ = graph.Compile({f});
-    gradient_ = graph.Compile(with_f);
-    gradient_only_ = graph.Compile(grad);
-    hessian_ = graph.Compile(with_h);
+    DerivativePrograms p = DerivativePrograms::Compile(graph, f);
+    value_ = std::move(p.value);
+    gradient_ = std::move(p.gradient);
+    gradient_only_ = std::move(p.gradient_only);
+    hessian_ = std::move(p.hessian);
     // Only the columns the expression reads are kept (a wide table may carry others); the
     // programs never read the input rows of the others. Every program's inputs are among the
     // Hessian program's (it computes f).

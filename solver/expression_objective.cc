@@ -15,10 +15,8 @@ double* Scratch(std::size_t size) {
 
 }  // namespace
 
-ExpressionObjective::ExpressionObjective(ExpressionGraph& graph, ExpressionGraph::Node f,
-                                         std::string description)
-    : dimension_(graph.num_variables()), description_(std::move(description)) {
-  const int d = dimension_;
+DerivativePrograms DerivativePrograms::Compile(ExpressionGraph& graph, ExpressionGraph::Node f) {
+  const int d = graph.num_variables();
   std::vector<ExpressionGraph::Node> grad(d);
   for (int i = 0; i < d; ++i) grad[i] = graph.Derivative(f, i);
   std::vector<ExpressionGraph::Node> with_f = {f};
@@ -27,10 +25,17 @@ ExpressionObjective::ExpressionObjective(ExpressionGraph& graph, ExpressionGraph
   for (int i = 0; i < d; ++i) {
     for (int j = i; j < d; ++j) with_h.push_back(graph.Derivative(grad[i], j));
   }
-  value_ = graph.Compile({f});
-  gradient_ = graph.Compile(with_f);
-  gradient_only_ = graph.Compile(grad);
-  hessian_ = graph.Compile(with_h);
+  return {graph.Compile({f}), graph.Compile(with_f), graph.Compile(grad), graph.Compile(with_h)};
+}
+
+ExpressionObjective::ExpressionObjective(ExpressionGraph& graph, ExpressionGraph::Node f,
+                                         std::string description)
+    : dimension_(graph.num_variables()), description_(std::move(description)) {
+  DerivativePrograms p = DerivativePrograms::Compile(graph, f);
+  value_ = std::move(p.value);
+  gradient_ = std::move(p.gradient);
+  gradient_only_ = std::move(p.gradient_only);
+  hessian_ = std::move(p.hessian);
 }
 
 double ExpressionObjective::Value(const double* x) const {

@@ -10,6 +10,14 @@
 
 namespace ldsgd {
 
+// The programs of a scalar function of the graph's variables (the other inputs, if any, are
+// parameters): f; f and grad f; grad f alone (the batch hot path); f, grad f and the upper
+// triangle of the Hessian row by row. Shared by expression objectives and dataset samples.
+struct DerivativePrograms {
+  Program value, gradient, gradient_only, hessian;
+  static DerivativePrograms Compile(ExpressionGraph& graph, ExpressionGraph::Node f);
+};
+
 class ExpressionObjective final : public Objective {
  public:
   // `f` is a node of `graph` over graph.num_variables() variables and no parameters.

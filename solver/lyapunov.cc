@@ -201,6 +201,22 @@ std::string Format(double v, int digits = 8) {
   return buffer;
 }
 
+std::string ValidEta(double eta);
+
+// A step-size interval [lo, hi] and a tolerance in eta: "" if valid, else what is wrong.
+std::string ValidRange(double lo, double hi, const char* lo_name, const char* hi_name,
+                       double eta_tolerance) {
+  if (std::string bad = ValidEta(lo); !bad.empty()) return bad;
+  if (!(hi > lo && std::isfinite(hi))) {
+    return std::string("Invalid range: ") + hi_name + " = " + ShortestSpelling(hi) +
+           " must be finite and above " + lo_name + " = " + ShortestSpelling(lo);
+  }
+  if (!(eta_tolerance > 0)) {
+    return "Invalid eta_tolerance = " + ShortestSpelling(eta_tolerance) + " (must be > 0)";
+  }
+  return "";
+}
+
 std::string ValidEta(double eta) {
   if (eta > 0 && std::isfinite(eta)) return "";
   return "Invalid step size eta = " + ShortestSpelling(eta) +
@@ -514,23 +530,12 @@ AbsorbingWindowsResult AbsorbingWindows(const std::vector<Eigen::MatrixXd>& hess
                                         double eta_min, double eta_max, int grid_points,
                                         const LyapunovOptions& options, double eta_tolerance) {
   AbsorbingWindowsResult out;
-  if (std::string bad = ValidEta(eta_min); !bad.empty()) {
-    out.message = bad;
-    return out;
-  }
-  if (!(eta_max > eta_min && std::isfinite(eta_max))) {
-    out.message = "Invalid range: eta_max = " + ShortestSpelling(eta_max) +
-                  " must be finite and above eta_min = " + ShortestSpelling(eta_min);
-    return out;
-  }
   if (grid_points < 2) {
     out.message = "Invalid grid: grid_points = " + std::to_string(grid_points) + " < 2";
     return out;
   }
-  if (!(eta_tolerance > 0)) {
-    out.message = "Invalid eta_tolerance = " + ShortestSpelling(eta_tolerance) + " (must be > 0)";
-    return out;
-  }
+  out.message = ValidRange(eta_min, eta_max, "eta_min", "eta_max", eta_tolerance);
+  if (!out.message.empty()) return out;
   const LyapunovSolver solver(hessians, options);
   if (!solver.error().empty()) {
     out.message = solver.error();
@@ -587,19 +592,8 @@ ExponentExtremum ExtremeExponent(const std::vector<Eigen::MatrixXd>& hessians, d
                                  double eta_hi, Extremum which, const LyapunovOptions& options,
                                  double eta_tolerance) {
   ExponentExtremum out;
-  if (std::string bad = ValidEta(eta_lo); !bad.empty()) {
-    out.message = bad;
-    return out;
-  }
-  if (!(eta_hi > eta_lo && std::isfinite(eta_hi))) {
-    out.message = "Invalid range: eta_hi = " + ShortestSpelling(eta_hi) +
-                  " must be finite and above eta_lo = " + ShortestSpelling(eta_lo);
-    return out;
-  }
-  if (!(eta_tolerance > 0)) {
-    out.message = "Invalid eta_tolerance = " + ShortestSpelling(eta_tolerance) + " (must be > 0)";
-    return out;
-  }
+  out.message = ValidRange(eta_lo, eta_hi, "eta_lo", "eta_hi", eta_tolerance);
+  if (!out.message.empty()) return out;
   const LyapunovSolver solver(hessians, options);
   if (!solver.error().empty()) {
     out.message = solver.error();
