@@ -67,6 +67,9 @@ TEST(Verifier, TwoDimensionalFiniteSumPassesWithTheExactCosts) {
   ASSERT_EQ(r.error, "");
   for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, "pass") << c.name << ": " << c.detail;
   EXPECT_EQ(r.verdict, "pass");
+  // Every assumption holds, simulation included (no chain diverged at any step size).
+  for (const AssumptionCheck& check : r.assumptions.checks) EXPECT_TRUE(check.holds) << check.name << ": " << check.detail;
+  EXPECT_EQ(r.assumptions.checks.size(), 5u + r.step_sizes.size());
   // Both minima's exits and the mass ratio are among the checks.
   EXPECT_NE(Find(r, "arrhenius[1]"), nullptr);
   EXPECT_NE(Find(r, "exit[0]"), nullptr);
