@@ -76,6 +76,10 @@ int Run(const AnalyzeArgs& args) {
   report["predictions"]["reliable"] = assumptions.predictions_reliable();
   if (!assumptions.predictions_reliable()) report["predictions"]["unreliable_because"] = assumptions.FailedSummary();
   report["assumptions"] = ToJson(assumptions);
+  report["uncertified_infinite_costs"] = nlohmann::json::array();
+  for (const auto& [i, j] : run.cost_summary.uncertified_infinite) {
+    report["uncertified_infinite_costs"].push_back({i, j});
+  }
   // --compare-gaussian: the same components under the other finite-sum noise model.
   std::unique_ptr<CostPipeline> compared;
   if (args.compare_gaussian) {
@@ -156,6 +160,13 @@ int Run(const AnalyzeArgs& args) {
     }
   }
   for (const std::string& note : predictions.notes) std::cout << "note: " << note << "\n";
+  if (!run.cost_summary.uncertified_infinite.empty()) {
+    std::cout << "warning: " << run.cost_summary.uncertified_infinite.size()
+              << " costs are +inf only because every path tried crossed a region the sample steps cannot "
+                 "move through; a curved path of finite cost may exist (finite sum in d >= 2):";
+    for (const auto& [i, j] : run.cost_summary.uncertified_infinite) std::cout << " " << i << "->" << j;
+    std::cout << "\n";
+  }
   std::cout << AssumptionLines(assumptions);
   if (!mark.empty()) std::cout << "(*: unreliable weights)\n";
   if (args.verbose) std::cout << "\ntransition costs B[from][to]:\n" << CostTable(costs.costs, components);

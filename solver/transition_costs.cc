@@ -1,5 +1,7 @@
 #include "solver/transition_costs.h"
 
+#include <Eigen/QR>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -210,6 +212,35 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
   ParallelFor(static_cast<int>(coarse.size()), o.num_threads, [&](int n) {
     coarse[n].result = coarse_solver.Solve(geometry, coarse[n].initial, &coarse[n].summary);
   });
+  // Finite sums in d >= 2: a pair whose every initial path crosses a region the sample steps cannot
+  // move through (cost +inf) may still be joined by a curved path. Try bent initial paths through
+  // the chord's midpoint displaced by 1/2 and 1 chord length along the normal directions (at most
+  // two of them); a pair that stays infinite is reported +inf but not certified.
+  if (geometry.is_finite_sum() && problem.dimension() >= 2) {
+    std::map<std::pair<int, int>, bool> finite;
+    for (const Job& job : coarse) {
+      finite[{job.from, job.to}] = finite[{job.from, job.to}] ||
+                                   (job.summary.ok() && std::isfinite(job.result.action));
+    }
+    const std::size_t first_pass = coarse.size();
+    for (const auto& [key, ok] : finite) {
+      if (ok) continue;
+      const auto [a, b] = Ends(components[key.first], components[key.second]);
+      const Eigen::VectorXd chord = b - a;
+      // Normal directions: the chord's orthogonal complement (full QR of the chord).
+      const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(chord).householderQ();
+      for (int n = 1; n < std::min<int>(3, static_cast<int>(q.cols())); ++n) {
+        for (const double offset : {-1.0, -0.5, 0.5, 1.0}) {
+          const Eigen::VectorXd bend = 0.5 * (a + b) + offset * chord.norm() * q.col(n);
+          coarse.push_back({key.first, key.second, Polyline({a, bend, b}), {}, {}});
+        }
+      }
+    }
+    ParallelFor(static_cast<int>(coarse.size() - first_pass), o.num_threads, [&](int n) {
+      Job& job = coarse[first_pass + n];
+      job.result = coarse_solver.Solve(geometry, job.initial, &job.summary);
+    });
+  }
   s.coarse_solves = static_cast<int>(coarse.size());
   // The theory needs Sigma positive definite wherever it is used: say where it is not, rather
   // than print costs that skipped those paths.
@@ -360,6 +391,15 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
         s.max_error_estimate = std::max(s.max_error_estimate, t.error_estimate);
       }
       out.paths.push_back(std::move(t));
+    }
+  }
+  // In one dimension a +inf cost is exact (the only path crosses the region no sample step can
+  // climb); in more, it only means that no path tried had finite cost.
+  if (geometry.is_finite_sum() && problem.dimension() >= 2) {
+    for (int i = 0; i < p; ++i) {
+      for (int j = 0; j < p; ++j) {
+        if (i != j && std::isinf(out.costs(i, j))) s.uncertified_infinite.emplace_back(i, j);
+      }
     }
   }
   s.success = true;

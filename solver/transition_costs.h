@@ -64,6 +64,9 @@ class TransitionCostSolver {
     int closure_pairs = 0;   // pairs whose value comes from a route through other components
     int unconverged = 0;     // refined pairs that hit max_segments before the tolerance
     double max_error_estimate = 0.0;
+    // Finite sums in d >= 2: the pairs reported +inf because every path tried (straight, through
+    // saddles, bent) crossed a region of infinite cost; a curved path of finite cost may exist.
+    std::vector<std::pair<int, int>> uncertified_infinite;
     double time_seconds = 0.0;
     double coarse_seconds = 0.0, refine_seconds = 0.0, slowest_pair_seconds = 0.0;
     std::string BriefReport() const;

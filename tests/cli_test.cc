@@ -223,6 +223,24 @@ TEST_F(Cli, AnalyzeReportsAssumptionsAndMarksUnreliablePredictions) {
   for (const auto& a : k["assumptions"]) EXPECT_EQ(a["holds"], true) << a.dump();
 }
 
+// Finite sums in 2-D: a +inf cost is said to be uncertified (a curved path of finite cost may exist:
+// here, through the band where the three sample steps span every direction, near y = x^3 - x); in
+// 1-D it is exact and no warning is printed.
+TEST_F(Cli, AnalyzeSaysWhenAnInfiniteCostIsNotCertified) {
+  const std::string file = Write("coupled.json", R"({"variables": ["x", "y"],
+      "objective": {"sum": ["x^4/4 - x^2/2 - 1*x + (y - 1)^2/2", "x^4/4 - x^2/2 + 0.3*x + y^2/2",
+                            "x^4/4 - x^2/2 + 1*x + (y + 1)^2/2"]},
+      "noise": {"type": "finite_sum", "batch_size": 1}, "domain": {"lower": [-2, -2], "upper": [2, 2]}})");
+  Result r = Run("analyze " + file + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["uncertified_infinite_costs"].size(), 4u);
+  r = Run("analyze " + file);
+  EXPECT_NE(r.out.find("warning: 4 costs are +inf only because every path tried crossed"), std::string::npos) << r.out;
+  r = Run("analyze " + Data("tilted_double_well_weak_noise.json") + " --json");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["uncertified_infinite_costs"].size(), 0u);
+}
+
 TEST_F(Cli, AnalyzeBadInputWritesNothing) {
   const std::string file = Write("bad.json", R"({"variables": ["x"], "objective": "x^", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})");
   const Result r = Run("analyze " + file + " --out " + (dir_ / "out").string());
