@@ -215,16 +215,21 @@ TEST(TransitionCosts, CovarianceNotPositiveDefiniteIsReportedWithItsLocation) {
   EXPECT_LE(1 + 2 * summary.not_positive_definite_at[0], 0.0);
 }
 
+// Gaussian, and a finite sum whose cost solves warm-start along each path segment (the start
+// depends on the segment's own history only, never on which thread ran it).
 TEST(TransitionCosts, ResultDoesNotDependOnThreadCount) {
-  const Problem p = Load("muller_brown.json");
-  const std::vector<CriticalComponent> c = CriticalPointFinder({}).Find(*p.objective, p.domain, nullptr);
-  TransitionCostSolver::Options one, two;
-  one.num_threads = 1;
-  two.num_threads = 2;
-  const TransitionCosts a = TransitionCostSolver(one).Solve(p, c, nullptr);
-  const TransitionCosts b = TransitionCostSolver(two).Solve(p, c, nullptr);
-  EXPECT_EQ(a.costs, b.costs);  // bitwise
-  for (std::size_t k = 0; k < a.paths.size(); ++k) EXPECT_EQ(a.paths[k].nodes, b.paths[k].nodes);
+  for (const char* file : {"muller_brown.json", "tilted_double_well_2d_finite_sum.json"}) {
+    SCOPED_TRACE(file);
+    const Problem p = Load(file);
+    const std::vector<CriticalComponent> c = CriticalPointFinder({}).Find(*p.objective, p.domain, nullptr);
+    TransitionCostSolver::Options one, two;
+    one.num_threads = 1;
+    two.num_threads = 2;
+    const TransitionCosts a = TransitionCostSolver(one).Solve(p, c, nullptr);
+    const TransitionCosts b = TransitionCostSolver(two).Solve(p, c, nullptr);
+    EXPECT_EQ(a.costs, b.costs);  // bitwise
+    for (std::size_t k = 0; k < a.paths.size(); ++k) EXPECT_EQ(a.paths[k].nodes, b.paths[k].nodes);
+  }
 }
 
 // The property suite (STYLE.md lesson 6), over every problem in data/ (Gaussian and finite-sum).
