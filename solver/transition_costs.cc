@@ -15,6 +15,7 @@
 #include <boost/graph/floyd_warshall_shortest.hpp>
 
 #include "solver/parallel.h"
+#include "solver/spanning_path.h"
 
 namespace ldsgd {
 namespace {
@@ -235,6 +236,8 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
           coarse.push_back({key.first, key.second, Polyline({a, bend, b}), {}, {}});
         }
       }
+      // And a path pulled to where the sample gradients surround 0 (spanning_path.h).
+      coarse.push_back({key.first, key.second, SpanningInitialPath(*problem.samples, a, b), {}, {}});
     }
     ParallelFor(static_cast<int>(coarse.size() - first_pass), o.num_threads, [&](int n) {
       Job& job = coarse[first_pass + n];

@@ -224,6 +224,7 @@ TEST(CriticalPoints, EveryDataProblem) {
       {"separable_double_well_3d.json", {{"minimum", 8}, {"saddle", 18}, {"maximum", 1}}},
       {"anisotropic_quadratic_well.json", {{"minimum", 2}, {"saddle", 1}}},
       {"robust_regression.json", {{"minimum", 2}, {"saddle", 1}}},
+      {"coupled_double_well_2d_finite_sum.json", {{"minimum", 2}, {"saddle", 1}}},
       {"tilted_double_well_2d_finite_sum.json", {{"minimum", 2}, {"saddle", 1}}},
   };
   for (const auto& entry : std::filesystem::directory_iterator(LDSGD_DATA_DIR)) {

@@ -13,9 +13,12 @@
 
 #include <gtest/gtest.h>
 
+#include "solver/action_solver.h"
 #include "solver/critical_points.h"
+#include "solver/geometric_action.h"
 #include "solver/problem.h"
 #include "solver/simulator.h"
+#include "solver/spanning_path.h"
 #include "solver/transition_costs.h"
 #include "tests/test_problems.h"
 #include "graph/energies.h"
@@ -288,6 +291,42 @@ TEST(FiniteSumCost, NoiseTooWeakToClimbGivesInfiniteCosts) {
     // Every chain stays on the side of the maximum it started on.
     EXPECT_EQ(c.occupation[c.start_component], c.recorded_steps - c.outside);
   }
+}
+
+}  // namespace
+}  // namespace ldsgd
+
+namespace ldsgd {
+namespace {
+
+// spanning_path.h: the defect psi and its envelope gradient, and the path it builds on the coupled
+// double well (data/coupled_double_well_2d_finite_sum.json), whose chord leaves the region where
+// the sample gradients surround 0.
+TEST(SpanningPath, DefectGradientMatchesCentralDifferencesAndThePathIsFinite) {
+  const Problem p = test::Load("coupled_double_well_2d_finite_sum.json");
+  constexpr double h = 1e-6;
+  // Frank-Wolfe converges like 1/k: after 2000 iterations the inner minimizer, hence the envelope
+  // gradient, is good to ~1e-4 relative. Enough: psi only steers the initial path.
+  constexpr double kTolerance = 2e-3;
+  for (const Eigen::Vector2d& x : {Eigen::Vector2d(-0.5, 0.0), Eigen::Vector2d(0.3, 0.8)}) {
+    Eigen::VectorXd grad;
+    const double psi = SpanningDefect(*p.samples, x, 0.5, 2000, &grad);
+    EXPECT_GT(psi, 0.0);  // off the region at these points
+    for (int i = 0; i < 2; ++i) {
+      Eigen::VectorXd up = x, down = x;
+      up[i] += h;
+      down[i] -= h;
+      const double fd = (SpanningDefect(*p.samples, up, 0.5, 2000, nullptr) -
+                         SpanningDefect(*p.samples, down, 0.5, 2000, nullptr)) / (2 * h);
+      EXPECT_NEAR(grad[i], fd, kTolerance * (1 + std::abs(fd)));
+    }
+  }
+  const Eigen::Vector2d a(-1.046681, 0.0), q(0.101031, 0.0);
+  const ProblemGeometry owner(p);
+  const Eigen::MatrixXd straight = ActionSolver::Resample((Eigen::MatrixXd(2, 2) << a.transpose(), q.transpose()).finished(), 16);
+  EXPECT_TRUE(std::isinf(DiscreteAction(owner.geometry(), straight)));
+  const Eigen::MatrixXd path = SpanningInitialPath(*p.samples, a, q);
+  EXPECT_TRUE(std::isfinite(DiscreteAction(owner.geometry(), path)));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // wrong ones fail, and runs that do not mix are inconclusive, never "pass".
 #include "solver/verifier.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "graph/energies.h"
@@ -117,6 +119,27 @@ TEST(Verifier, VerdictPolicy) {
   EXPECT_EQ(why, "assumptions the predictions need fail: coercive at (2)");
   // ...but collapse checks (after the energy checks) are the theory that applies there.
   EXPECT_EQ(Verdict({pass}, 0, broken, &why), "pass");
+}
+
+// Only curved paths climb here (every straight or bent start crosses a region of infinite cost):
+// the spanning initial path (spanning_path.h) finds finite costs, and SGD confirms them.
+TEST(Verifier, CoupledFiniteSumNeedsCurvedPathsAndPasses) {
+  Analysis a;
+  a.problem = LoadProblem(std::string(LDSGD_DATA_DIR) + "/coupled_double_well_2d_finite_sum.json");
+  a.components = CriticalPointFinder({}).Find(*a.problem.objective, a.problem.domain, nullptr);
+  TransitionCostSolver::Summary summary;
+  a.costs = TransitionCostSolver({}).Solve(a.problem, a.components, &summary);
+  a.energies = ComputeEnergies(a.costs.costs);
+  ASSERT_EQ(a.components.size(), 3u);
+  EXPECT_TRUE(summary.uncertified_infinite.empty());
+  EXPECT_TRUE(std::isfinite(a.costs.costs(0, 2)));
+  EXPECT_TRUE(std::isfinite(a.costs.costs(1, 2)));
+  const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, a.energies.relative, {});
+  ASSERT_EQ(r.error, "");
+  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, "pass") << c.name << ": " << c.detail;
+  EXPECT_EQ(r.verdict, "pass");
+  EXPECT_NE(Find(r, "exit[0]"), nullptr);
+  EXPECT_NE(Find(r, "exit[1]"), nullptr);
 }
 
 TEST(Verifier, EnergiesWrongBy30PercentFail) {
