@@ -12,6 +12,7 @@
 
 #include "solver/input_error.h"
 #include "solver/input_text.h"
+#include "solver/input_text.h"
 
 namespace ldsgd {
 namespace {
@@ -37,18 +38,10 @@ std::string Entry(std::size_t i, std::size_t j) {
 }  // namespace
 
 Eigen::MatrixXd LoadCostFile(const std::string& path) {
-  std::error_code ec;
-  // A directory opens as a stream that reads nothing, which would pass for an empty JSON text.
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "cannot read file: is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(path, "", "cannot read file");
-
+  const std::string text = ReadInputFile(path);
   json root;
   try {
-    root = json::parse(text.str());
+    root = json::parse(text);
   } catch (const json::exception& e) {
     throw InputError(path, "", "invalid JSON: " + StripJsonTag(e.what()));
   }

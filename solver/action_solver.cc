@@ -89,7 +89,7 @@ double Optimize(const NoiseGeometry& geometry, Eigen::MatrixXd& path, int max_it
   for (int k = 0; k + 1 < n; ++k) {
     const bool from_free = k > 0, to_free = k + 1 < n - 1;
     auto* cost = new ceres::DynamicAutoDiffCostFunction<SegmentFunctor, kJetStride>(
-        new SegmentFunctor{&geometry, &frames[k], &frames[k + 1], from_free, to_free});
+        new SegmentFunctor{&geometry, &frames[k], &frames[k + 1], from_free, to_free, {}});
     std::vector<double*> blocks;
     if (from_free) {
       cost->AddParameterBlock(d - 1);

@@ -2,12 +2,11 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <vector>
 
 #include "solver/input_error.h"
+#include "solver/input_text.h"
 
 namespace ldsgd {
 namespace {
@@ -93,13 +92,6 @@ SampleTable ParseCsv(std::string_view text, const std::string& source) {
   return table;
 }
 
-SampleTable ReadCsv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(path, "", "cannot read file");
-  return ParseCsv(text.str(), path);
-}
+SampleTable ReadCsv(const std::string& path) { return ParseCsv(ReadInputFile(path), path); }
 
 }  // namespace ldsgd

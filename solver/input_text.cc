@@ -1,5 +1,11 @@
 #include "solver/input_text.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "solver/input_error.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +38,17 @@ std::string InvalidOption(const char* field, double value, const char* constrain
   s << "Invalid configuration. Options::" << field << " = " << value
     << ". Violated constraint: " << constraint;
   return s.str();
+}
+
+std::string ReadInputFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "cannot read file: is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "", "cannot open file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError(path, "", "cannot read file");
+  return text.str();
 }
 
 }  // namespace ldsgd

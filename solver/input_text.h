@@ -15,6 +15,10 @@ const char* JsonTypeName(const nlohmann::json& j);
 // message names the very number of the input; "inf" / "-inf" / "nan" spelled out.
 std::string ShortestSpelling(double v);
 
+// The whole text of a user's file. Throws InputError naming the file: "cannot open file", "cannot
+// read file" (a directory opens as a stream that reads nothing, which would pass for empty text).
+std::string ReadInputFile(const std::string& path);
+
 // "Invalid configuration. Options::FIELD = VALUE. Violated constraint: CONSTRAINT" (Ceres style),
 // for the solvers' option checks.
 std::string InvalidOption(const char* field, double value, const char* constraint);

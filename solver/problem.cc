@@ -431,13 +431,6 @@ Problem ParseProblem(std::string_view json_text, const std::string& source) {
   return Parse(root, source);
 }
 
-Problem LoadProblem(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(path, "", "cannot read file");
-  return ParseProblem(text.str(), path);
-}
+Problem LoadProblem(const std::string& path) { return ParseProblem(ReadInputFile(path), path); }
 
 }  // namespace ldsgd
