@@ -32,19 +32,23 @@ std::string Where(const std::vector<Eigen::VectorXd>& failed) {
   return s;
 }
 
-// The noise covariance at x: the problem's Sigma(x), or the minibatch covariance of a finite sum.
-Eigen::MatrixXd NoiseCovariance(const Problem& p, const Eigen::VectorXd& x) {
-  if (p.noise.type == NoiseType::kFiniteSum) return MinibatchCovariance(*p.samples, p.noise.batch_size, x);
-  return p.noise.covariance->At(x.data());
-}
-
 enum class Definiteness { kPositive, kSingular, kNotFinite };
 
+// The noise covariance at x (Sigma(x), or the minibatch covariance of a finite sum) against the
+// step scale |grad f(x)|^2. A finite sum's samples are evaluated once for both.
 Definiteness Classify(const Problem& p, const Eigen::VectorXd& x, double floor) {
-  const Eigen::MatrixXd sigma = NoiseCovariance(p, x);
-  if (!sigma.allFinite()) return Definiteness::kNotFinite;
-  const Eigen::VectorXd g = p.objective->Gradient(x);
-  if (!g.allFinite()) return Definiteness::kNotFinite;
+  Eigen::MatrixXd sigma;
+  Eigen::VectorXd g;
+  if (p.noise.type == NoiseType::kFiniteSum) {
+    Eigen::MatrixXd samples;
+    p.samples->Gradients(x.data(), &samples);
+    sigma = MinibatchCovarianceOf(samples, p.noise.batch_size);
+    g = samples.rowwise().mean();
+  } else {
+    sigma = p.noise.covariance->At(x.data());
+    g = p.objective->Gradient(x);
+  }
+  if (!sigma.allFinite() || !g.allFinite()) return Definiteness::kNotFinite;
   const Eigen::VectorXd ev = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(sigma, Eigen::EigenvaluesOnly).eigenvalues();
   const double scale = ev.cwiseAbs().maxCoeff() + g.squaredNorm();
   return ev.minCoeff() > floor * scale && scale > 0 ? Definiteness::kPositive : Definiteness::kSingular;

@@ -43,6 +43,11 @@ Covariance Covariance::Minibatch(std::shared_ptr<const FiniteSum> samples, int b
   return c;
 }
 
+Eigen::MatrixXd MinibatchCovarianceOf(const Eigen::MatrixXd& g, int batch_size) {
+  const Eigen::MatrixXd r = g.colwise() - g.rowwise().mean();
+  return r * r.transpose() / (static_cast<double>(g.cols()) * batch_size);
+}
+
 Eigen::MatrixXd MinibatchCovariance(const FiniteSum& samples, int batch_size, const double* x,
                                     std::vector<Eigen::MatrixXd>* dsigma) {
   // With r_k = g_k - mean: Sigma = sum_k r_k r_k^T / (n b), and dSigma/dx_j = sum_k (h_kj r_k^T +
@@ -51,17 +56,15 @@ Eigen::MatrixXd MinibatchCovariance(const FiniteSum& samples, int batch_size, co
   const int n = samples.size(), d = samples.dimension();
   Eigen::MatrixXd g, h;
   samples.Gradients(x, &g, dsigma != nullptr ? &h : nullptr);
-  const Eigen::VectorXd mean = g.rowwise().sum() / static_cast<double>(n);
+  const Eigen::MatrixXd sigma = MinibatchCovarianceOf(g, batch_size);
+  if (dsigma == nullptr) return sigma;
+  const Eigen::MatrixXd r = g.colwise() - g.rowwise().mean();
   const double scale = static_cast<double>(n) * batch_size;
-  const Eigen::MatrixXd r = g.colwise() - mean;
-  const Eigen::MatrixXd sigma = r * r.transpose() / scale;
-  if (dsigma != nullptr) {
-    dsigma->assign(d, Eigen::MatrixXd::Zero(d, d));
-    for (int k = 0; k < n; ++k) {
-      for (int j = 0; j < d; ++j) {
-        const Eigen::MatrixXd outer = h.col(k * d + j) * r.col(k).transpose();
-        (*dsigma)[j] += (outer + outer.transpose()) / scale;
-      }
+  dsigma->assign(d, Eigen::MatrixXd::Zero(d, d));
+  for (int k = 0; k < n; ++k) {
+    for (int j = 0; j < d; ++j) {
+      const Eigen::MatrixXd outer = h.col(k * d + j) * r.col(k).transpose();
+      (*dsigma)[j] += (outer + outer.transpose()) / scale;
     }
   }
   return sigma;

@@ -54,6 +54,8 @@ class Covariance {
 // The minibatch covariance of a finite sum at x: (1/n) sum_k (g_k - m)(g_k - m)^T / b, m the mean
 // gradient (sampling b of n terms uniformly with replacement), and with dsigma its derivatives
 // dsigma[j] = d Sigma / d x_j from the terms' Hessians.
+// The same from sample gradients already at hand: g is d x n, column k = g_k(x).
+Eigen::MatrixXd MinibatchCovarianceOf(const Eigen::MatrixXd& g, int batch_size);
 Eigen::MatrixXd MinibatchCovariance(const FiniteSum& samples, int batch_size, const double* x,
                                     std::vector<Eigen::MatrixXd>* dsigma = nullptr);
 inline Eigen::MatrixXd MinibatchCovariance(const FiniteSum& samples, int batch_size,

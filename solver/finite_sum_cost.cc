@@ -7,6 +7,8 @@
 
 #include <Eigen/Cholesky>
 
+#include "solver/covariance.h"
+
 namespace ldsgd {
 namespace {
 
@@ -206,8 +208,7 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
   }
   // Start: the Gaussian approximation G ~ -<phi, mean> + phi^T C phi / 2 (closed form, see header),
   // with C regularized where the samples do not span R^d.
-  Eigen::MatrixXd cov = (g.colwise() - mean) * (g.colwise() - mean).transpose() /
-                        static_cast<double>(g.cols());
+  Eigen::MatrixXd cov = MinibatchCovarianceOf(g, 1);
   cov.diagonal().array() += 1e-12 * (cov.trace() / d + gscale * gscale);
   const Eigen::LLT<Eigen::MatrixXd> llt(cov);
   const Eigen::VectorXd cu = llt.solve(u), cm = llt.solve(mean);

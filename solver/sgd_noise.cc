@@ -185,21 +185,39 @@ void MinibatchIndices(PhiloxKey key, const ChainBlock& block, int sample, std::u
   }
 }
 
-// Finite sum, exact minibatch sampling: G = (1/b) sum_{s<b} g_{k_s}(x), k_s uniform with
-// replacement. Each of the b samples of a step is one AddSampleGradients call over the block, whose
-// cost does not grow with the number of samples n (finite_sum.h).
-class FiniteSumNoise final : public SgdNoise {
+// What both finite-sum noise models hold: the samples, the batch size and the key; the covariance
+// of G - grad f is the minibatch covariance either way.
+class MinibatchNoise : public SgdNoise {
  public:
-  FiniteSumNoise(std::shared_ptr<const FiniteSum> samples, int batch_size, PhiloxKey key)
-      : samples_(std::move(samples)), d_(samples_->dimension()), batch_(batch_size), key_(key) {}
+  MinibatchNoise(std::shared_ptr<const FiniteSum> samples, int batch_size, PhiloxKey key,
+                 std::string how)
+      : samples_(std::move(samples)), d_(samples_->dimension()), batch_(batch_size), key_(key),
+        how_(std::move(how)) {}
 
   std::string Describe() const override {
-    return "finite sum, " + samples_->Describe() + ", batch " + std::to_string(batch_) +
-           " (exact minibatch sampling)";
+    return "finite sum, " + samples_->Describe() + ", batch " + std::to_string(batch_) + " (" + how_ + ")";
   }
   Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd& x) const override {
     return MinibatchCovariance(*samples_, batch_, x);
   }
+
+ protected:
+  std::shared_ptr<const FiniteSum> samples_;
+  int d_, batch_;
+  PhiloxKey key_;
+
+ private:
+  std::string how_;
+};
+
+// Finite sum, exact minibatch sampling: G = (1/b) sum_{s<b} g_{k_s}(x), k_s uniform with
+// replacement. Each of the b samples of a step is one AddSampleGradients call over the block, whose
+// cost does not grow with the number of samples n (finite_sum.h).
+class FiniteSumNoise final : public MinibatchNoise {
+ public:
+  FiniteSumNoise(std::shared_ptr<const FiniteSum> samples, int batch_size, PhiloxKey key)
+      : MinibatchNoise(std::move(samples), batch_size, key, "exact minibatch sampling") {}
+
   void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure*,
                           Scratch* scratch) const override {
     const int n = block.count, s = block.stride, d = d_;
@@ -219,28 +237,16 @@ class FiniteSumNoise final : public SgdNoise {
       }
     }
   }
-
- private:
-  std::shared_ptr<const FiniteSum> samples_;
-  int d_, batch_;
-  PhiloxKey key_;
 };
 
 // Finite sum, Gaussian approximation: G = m(x) + C(x)^{1/2} z, m the mean gradient and C the exact
 // minibatch covariance; C is positive semi-definite (zero where all g_k agree), so its factor is
 // the semi-definite Cholesky.
-class FiniteSumGaussianNoise final : public SgdNoise {
+class FiniteSumGaussianNoise final : public MinibatchNoise {
  public:
   FiniteSumGaussianNoise(std::shared_ptr<const FiniteSum> samples, int batch_size, PhiloxKey key)
-      : samples_(std::move(samples)), d_(samples_->dimension()), batch_(batch_size), key_(key) {}
+      : MinibatchNoise(std::move(samples), batch_size, key, "gaussian approximation") {}
 
-  std::string Describe() const override {
-    return "finite sum, " + samples_->Describe() + ", batch " + std::to_string(batch_) +
-           " (gaussian approximation)";
-  }
-  Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd& x) const override {
-    return MinibatchCovariance(*samples_, batch_, x);
-  }
   // Every sample's gradient at every lane: O(n) per step, inherent to the approximation (the
   // covariance depends on x through all samples).
   void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure* failed,
@@ -255,8 +261,7 @@ class FiniteSumGaussianNoise final : public SgdNoise {
       for (int i = 0; i < d; ++i) point[i] = block.x[i * s + l];
       samples_->Gradients(point.data(), &samples);
       const Eigen::VectorXd mean = samples.rowwise().mean();
-      const Eigen::MatrixXd r = samples.colwise() - mean;
-      const Eigen::MatrixXd c = r * r.transpose() / (static_cast<double>(samples.cols()) * batch_);
+      const Eigen::MatrixXd c = MinibatchCovarianceOf(samples, batch_);
       for (int i = 0; i < d; ++i) g[i * s + l] = mean[i];
       // Column-major storage of a symmetric matrix is its row-major storage.
       std::copy(c.data(), c.data() + d * d, factor);
@@ -268,11 +273,6 @@ class FiniteSumGaussianNoise final : public SgdNoise {
       AddLowerTimesNormals(d, factor, z, n, l, g, s);
     }
   }
-
- private:
-  std::shared_ptr<const FiniteSum> samples_;
-  int d_, batch_;
-  PhiloxKey key_;
 };
 
 }  // namespace
