@@ -7,10 +7,10 @@
 #include "apps/output.h"
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
-#include "solver/critical_points.h"
-#include "solver/input_error.h"
-#include "solver/serialization.h"
-#include "solver/transition_costs.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/io/input_error.h"
+#include "solver/analysis/serialization.h"
+#include "solver/action/transition_costs.h"
 
 namespace ldsgd {
 namespace {

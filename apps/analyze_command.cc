@@ -12,12 +12,12 @@
 #include "apps/problem_argument.h"
 #include "graph/energies.h"
 #include "graph/graph_export.h"
-#include "solver/assumptions.h"
-#include "solver/critical_points.h"
-#include "solver/input_error.h"
-#include "solver/predictions.h"
-#include "solver/serialization.h"
-#include "solver/transition_costs.h"
+#include "solver/theory/assumptions.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/io/input_error.h"
+#include "solver/theory/predictions.h"
+#include "solver/analysis/serialization.h"
+#include "solver/action/transition_costs.h"
 
 namespace ldsgd {
 namespace {

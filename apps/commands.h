@@ -11,7 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 
-#include "solver/critical_points.h"
+#include "solver/landscape/critical_points.h"
 
 namespace ldsgd {
 

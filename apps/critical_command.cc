@@ -6,8 +6,8 @@
 #include "apps/commands.h"
 #include "apps/output.h"
 #include "apps/problem_argument.h"
-#include "solver/critical_points.h"
-#include "solver/serialization.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/analysis/serialization.h"
 
 namespace ldsgd {
 namespace {

@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "apps/commands.h"
-#include "solver/input_error.h"
+#include "solver/io/input_error.h"
 
 int main(int argc, char** argv) {
   CLI::App app(

@@ -9,7 +9,7 @@
 
 #include <unistd.h>
 
-#include "solver/input_error.h"
+#include "solver/io/input_error.h"
 
 namespace ldsgd {
 

@@ -4,8 +4,8 @@
 #include <stdexcept>
 
 #include "apps/output.h"
-#include "solver/input_error.h"
-#include "solver/serialization.h"
+#include "solver/io/input_error.h"
+#include "solver/analysis/serialization.h"
 
 namespace ldsgd {
 

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "graph/energies.h"
-#include "solver/assumptions.h"
-#include "solver/critical_points.h"
-#include "solver/problem.h"
-#include "solver/transition_costs.h"
+#include "solver/theory/assumptions.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/problem/problem.h"
+#include "solver/action/transition_costs.h"
 
 namespace ldsgd {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "solver/problem.h"
+#include "solver/problem/problem.h"
 
 namespace ldsgd {
 

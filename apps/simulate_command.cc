@@ -10,10 +10,10 @@
 #include "apps/commands.h"
 #include "apps/output.h"
 #include "apps/problem_argument.h"
-#include "solver/critical_points.h"
-#include "solver/input_error.h"
-#include "solver/serialization.h"
-#include "solver/simulator.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/io/input_error.h"
+#include "solver/analysis/serialization.h"
+#include "solver/simulation/simulator.h"
 
 namespace ldsgd {
 namespace {

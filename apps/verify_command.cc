@@ -10,9 +10,9 @@
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
 #include "graph/energies.h"
-#include "solver/input_error.h"
-#include "solver/serialization.h"
-#include "solver/verifier.h"
+#include "solver/io/input_error.h"
+#include "solver/analysis/serialization.h"
+#include "solver/theory/verifier.h"
 
 namespace ldsgd {
 namespace {

@@ -6,9 +6,9 @@
 #include <benchmark/benchmark.h>
 #include <ceres/ceres.h>
 
-#include "solver/action_solver.h"
-#include "solver/critical_points.h"
-#include "solver/transition_costs.h"
+#include "solver/action/action_solver.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/action/transition_costs.h"
 
 namespace ldsgd {
 namespace {

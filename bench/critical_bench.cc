@@ -3,8 +3,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "solver/critical_points.h"
-#include "solver/problem.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/problem/problem.h"
 
 namespace ldsgd {
 namespace {

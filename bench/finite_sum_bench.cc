@@ -15,12 +15,12 @@
 
 #include <benchmark/benchmark.h>
 
-#include "solver/critical_points.h"
-#include "solver/finite_sum.h"
-#include "solver/finite_sum_cost.h"
-#include "solver/problem.h"
-#include "solver/simulator.h"
-#include "solver/transition_costs.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/objective/finite_sum.h"
+#include "solver/noise/finite_sum_cost.h"
+#include "solver/problem/problem.h"
+#include "solver/simulation/simulator.h"
+#include "solver/action/transition_costs.h"
 
 namespace ldsgd {
 namespace {

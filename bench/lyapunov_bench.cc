@@ -8,7 +8,7 @@
 #include <Eigen/Core>
 #include <benchmark/benchmark.h>
 
-#include "solver/lyapunov.h"
+#include "solver/theory/lyapunov.h"
 
 namespace ldsgd {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "solver/builtin_objectives.h"
-#include "solver/expression_objective.h"
+#include "solver/objective/builtin_objectives.h"
+#include "solver/objective/expression_objective.h"
 
 namespace ldsgd {
 namespace {

@@ -12,12 +12,12 @@
 
 #include <benchmark/benchmark.h>
 
-#include "solver/builtin_objectives.h"
-#include "solver/critical_points.h"
-#include "solver/expression_objective.h"
-#include "solver/philox_normals.h"
-#include "solver/problem.h"
-#include "solver/simulator.h"
+#include "solver/objective/builtin_objectives.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/objective/expression_objective.h"
+#include "solver/numerics/philox_normals.h"
+#include "solver/problem/problem.h"
+#include "solver/simulation/simulator.h"
 
 namespace ldsgd {
 namespace {

@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "solver/input_error.h"
-#include "solver/input_text.h"
-#include "solver/input_text.h"
+#include "solver/io/input_error.h"
+#include "solver/io/input_text.h"
+#include "solver/io/input_text.h"
 
 namespace ldsgd {
 namespace {

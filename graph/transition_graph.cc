@@ -7,7 +7,7 @@
 
 #include <boost/graph/strong_components.hpp>
 
-#include "solver/input_text.h"
+#include "solver/io/input_text.h"
 
 namespace ldsgd {
 namespace {

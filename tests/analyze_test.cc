@@ -14,8 +14,8 @@
 
 #include "graph/energies.h"
 #include "graph/induced_chain.h"
-#include "solver/predictions.h"
-#include "solver/transition_costs.h"
+#include "solver/theory/predictions.h"
+#include "solver/action/transition_costs.h"
 
 namespace ldsgd {
 namespace {

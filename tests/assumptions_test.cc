@@ -1,12 +1,12 @@
 // Every assumption check (THEORY.md section 8) on a problem that violates it and on one that
 // satisfies it.
-#include "solver/assumptions.h"
+#include "solver/theory/assumptions.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "solver/verifier.h"
+#include "solver/theory/verifier.h"
 #include "tests/test_problems.h"
 
 namespace ldsgd {

@@ -1,6 +1,6 @@
 // Basins of attraction (solver/basins.h): against a brute-force gradient flow (small RK4 steps),
 // the exact basins of a 1-D double well, a non-isolated minimum (the ring) and a maximum.
-#include "solver/basins.h"
+#include "solver/landscape/basins.h"
 
 #include <cmath>
 #include <random>
@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "solver/critical_points.h"
-#include "solver/problem.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/problem/problem.h"
 #include "tests/test_problems.h"
 
 namespace ldsgd {

@@ -1,12 +1,12 @@
 // Built-in objectives against their expression form (symbolic derivatives) and against finite
 // differences, and the batch gradient against the scalar one.
-#include "solver/builtin_objectives.h"
+#include "solver/objective/builtin_objectives.h"
 
 #include <random>
 
 #include <gtest/gtest.h>
 
-#include "solver/expression_objective.h"
+#include "solver/objective/expression_objective.h"
 
 namespace ldsgd {
 namespace {

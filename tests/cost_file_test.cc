@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "solver/input_error.h"
+#include "solver/io/input_error.h"
 
 namespace ldsgd {
 namespace {

@@ -1,6 +1,6 @@
 // Critical components of the reference landscapes (../shared/THEORY.md section 9) and of every
 // problem in data/.
-#include "solver/critical_points.h"
+#include "solver/landscape/critical_points.h"
 
 #include <filesystem>
 #include <map>
@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "solver/builtin_objectives.h"
-#include "solver/problem.h"
+#include "solver/objective/builtin_objectives.h"
+#include "solver/problem/problem.h"
 
 namespace ldsgd {
 namespace {

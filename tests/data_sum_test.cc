@@ -11,11 +11,11 @@
 
 #include <gtest/gtest.h>
 
-#include "solver/csv_table.h"
-#include "solver/finite_sum.h"
-#include "solver/input_error.h"
-#include "solver/problem.h"
-#include "solver/simulator.h"
+#include "solver/io/csv_table.h"
+#include "solver/objective/finite_sum.h"
+#include "solver/io/input_error.h"
+#include "solver/problem/problem.h"
+#include "solver/simulation/simulator.h"
 #include "tests/test_problems.h"
 
 namespace ldsgd {

@@ -1,4 +1,4 @@
-#include "solver/expression.h"
+#include "solver/expression/expression.h"
 
 #include <ceres/jet.h>
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // over directions, its derivatives against central differences, THEORY.md case 3 (batch 1 and 2),
 // the Gaussian approximation away from and in its Gaussian limit, and +infinity where no sample
 // step can climb.
-#include "solver/finite_sum_cost.h"
+#include "solver/noise/finite_sum_cost.h"
 
 #include <cmath>
 #include <limits>
@@ -13,13 +13,13 @@
 
 #include <gtest/gtest.h>
 
-#include "solver/action_solver.h"
-#include "solver/critical_points.h"
-#include "solver/geometric_action.h"
-#include "solver/problem.h"
-#include "solver/simulator.h"
-#include "solver/spanning_path.h"
-#include "solver/transition_costs.h"
+#include "solver/action/action_solver.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/action/geometric_action.h"
+#include "solver/problem/problem.h"
+#include "solver/simulation/simulator.h"
+#include "solver/action/spanning_path.h"
+#include "solver/action/transition_costs.h"
 #include "tests/test_problems.h"
 #include "graph/energies.h"
 

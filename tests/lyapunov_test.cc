@@ -3,7 +3,7 @@
 // fastest escape, commuting Hessians against the scalar formula and against brute force over
 // ordered draws, Monte Carlo against an independent simulation and against the exact values,
 // reproducibility, collapse (-inf) without NaN, and bad input.
-#include "solver/lyapunov.h"
+#include "solver/theory/lyapunov.h"
 
 #include <cmath>
 #include <limits>

@@ -1,12 +1,12 @@
 // Problem files: what valid files parse to, and one clear message for every kind of bad input.
-#include "solver/problem.h"
+#include "solver/problem/problem.h"
 
 #include <cmath>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "solver/input_error.h"
+#include "solver/io/input_error.h"
 
 namespace ldsgd {
 namespace {

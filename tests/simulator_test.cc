@@ -3,7 +3,7 @@
 // ratios on the tilted double well (section 9, case 1), the vanishing-noise attractor (section 8,
 // case 8), the bookkeeping on hand-checked paths, divergence, reproducibility across thread counts,
 // and the `ldsgd simulate` command.
-#include "solver/simulator.h"
+#include "solver/simulation/simulator.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,12 +21,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "solver/basins.h"
-#include "solver/critical_points.h"
-#include "solver/neighbourhoods.h"
-#include "solver/philox_normals.h"
-#include "solver/problem.h"
-#include "solver/sgd_noise.h"
+#include "solver/landscape/basins.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/simulation/neighbourhoods.h"
+#include "solver/numerics/philox_normals.h"
+#include "solver/problem/problem.h"
+#include "solver/noise/sgd_noise.h"
 #include "tests/test_problems.h"
 
 namespace ldsgd {

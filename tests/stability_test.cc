@@ -2,7 +2,7 @@
 // reference case 8): detection of vanishing noise (and of its absence for Gaussian noise and for a
 // noisy finite sum), the exponent at w = 0 against the closed form, the absorbing window of the
 // sweep, the parser of A:B:N, and the prediction against the real simulator.
-#include "solver/stability.h"
+#include "solver/theory/stability.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "solver/simulator.h"
+#include "solver/simulation/simulator.h"
 #include "test_problems.h"
 
 namespace ldsgd {

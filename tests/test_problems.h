@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include "solver/critical_points.h"
-#include "solver/problem.h"
-#include "solver/transition_costs.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/problem/problem.h"
+#include "solver/action/transition_costs.h"
 
 namespace ldsgd::test {
 

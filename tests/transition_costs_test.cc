@@ -1,6 +1,6 @@
 // Transition costs B_ij against closed forms, an independent quadrature, THEORY.md section 9, the
 // isotropic identity, invariances, and properties over every problem in data/.
-#include "solver/transition_costs.h"
+#include "solver/action/transition_costs.h"
 
 #include <cmath>
 #include <filesystem>

@@ -1,13 +1,13 @@
 // The verifier's verdicts on the tilted double well (THEORY.md case 1): right predictions pass,
 // wrong ones fail, and runs that do not mix are inconclusive, never "pass".
-#include "solver/verifier.h"
+#include "solver/theory/verifier.h"
 
 #include <cmath>
 
 #include <gtest/gtest.h>
 
 #include "graph/energies.h"
-#include "solver/transition_costs.h"
+#include "solver/action/transition_costs.h"
 
 namespace ldsgd {
 namespace {

@@ -1,0 +1,88 @@
+// Transition costs B_ij between all ordered pairs of critical components (THEORY.md section 4):
+// zero-cost pairs by gradient flow, direct minimum-action paths for the rest (several initial paths,
+// best kept), then closure by all-pairs shortest paths (B_ij <= B_ik + B_kj) on Boost.Graph.
+#ifndef LDSGD_SOLVER_ACTION_TRANSITION_COSTS_H_
+#define LDSGD_SOLVER_ACTION_TRANSITION_COSTS_H_
+
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "solver/action/action_solver.h"
+#include "solver/landscape/critical_points.h"
+#include "solver/landscape/gradient_flow.h"
+#include "solver/problem/problem.h"
+
+namespace ldsgd {
+
+enum class CostMethod { kGradientFlow, kDirect, kClosure };
+// "gradient_flow", "direct", "closure".
+const char* ToString(CostMethod method);
+
+struct TransitionPath {
+  int from = -1, to = -1;
+  double action = 0.0;          // B(from -> to); +inf when no path was found
+  double error_estimate = 0.0;  // discretization error estimate (sum along a closure route)
+  CostMethod method = CostMethod::kDirect;
+  std::vector<int> route;       // components visited, from ... to (two entries unless closure)
+  Eigen::MatrixXd nodes;        // the path, (N+1) x d
+};
+
+struct TransitionCosts {
+  Eigen::MatrixXd costs;              // p x p, diagonal 0, +inf allowed (never clamped)
+  std::vector<TransitionPath> paths;  // every ordered pair i != j, row-major order
+  const TransitionPath& path(int from, int to) const;
+};
+
+class TransitionCostSolver {
+ public:
+  struct Options {
+    ActionSolver::Options action;  // the refined direct minimizations
+    // Coarse pass: every direct pair and initial path at this many segments; pairs whose coarse
+    // action exceeds the best route through other components by more than prune_margin (relative)
+    // are left to the closure instead of being refined.
+    int coarse_segments = 32;
+    double prune_margin = 0.02;
+    // Initial paths through a saddle s are tried for the pair (i, j) when
+    // |x_i - s| + |s - x_j| <= detour_factor * |x_i - x_j|.
+    double detour_factor = 2.0;
+    GradientFlowOptions flow;
+    int num_threads = 0;  // 0 = all cores; results do not depend on it
+  };
+
+  struct Summary {
+    bool success = false;
+    std::string error;
+    Eigen::VectorXd not_positive_definite_at;  // set when the error is a covariance that is not SPD
+    int components = 0;
+    int flow_pairs = 0;      // B = 0 by gradient flow
+    int coarse_solves = 0;   // (pair, initial path) coarse minimizations
+    int refined_pairs = 0;   // pairs minimized to tolerance
+    int split_pairs = 0;     // refined paths that ran through another component (left to closure)
+    int direct_pairs = 0;    // pairs whose value is their own direct path
+    int closure_pairs = 0;   // pairs whose value comes from a route through other components
+    int unconverged = 0;     // refined pairs that hit max_segments before the tolerance
+    double max_error_estimate = 0.0;
+    // Finite sums in d >= 2: the pairs reported +inf because every path tried (straight, through
+    // saddles, bent) crossed a region of infinite cost; a curved path of finite cost may exist.
+    std::vector<std::pair<int, int>> uncertified_infinite;
+    double time_seconds = 0.0;
+    double coarse_seconds = 0.0, refine_seconds = 0.0, slowest_pair_seconds = 0.0;
+    std::string BriefReport() const;
+    std::string FullReport() const;
+  };
+
+  explicit TransitionCostSolver(Options options) : options_(std::move(options)) {}
+
+  // Gaussian noise only (the finite-sum cost lands with its own issue): returns !success otherwise.
+  TransitionCosts Solve(const Problem& problem, const std::vector<CriticalComponent>& components,
+                        Summary* summary) const;
+
+ private:
+  Options options_;
+};
+
+}  // namespace ldsgd
+
+#endif  // LDSGD_SOLVER_ACTION_TRANSITION_COSTS_H_

@@ -1,0 +1,436 @@
+#include "solver/problem/problem.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <Eigen/Cholesky>
+#include <nlohmann/json.hpp>
+
+#include "solver/objective/builtin_objectives.h"
+#include "solver/io/csv_table.h"
+#include "solver/objective/expression_objective.h"
+#include "solver/io/input_error.h"
+#include "solver/io/input_text.h"
+#include "solver/numerics/low_discrepancy.h"
+
+namespace ldsgd {
+namespace {
+
+using json = nlohmann::json;
+
+// Reads fields of one JSON object, naming each by its path ("noise.covariance[0][1]") in errors.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void Fail(const std::string& field, const std::string& detail) const {
+    throw InputError(source_, field, detail);
+  }
+
+  void RequireObject(const json& j, const std::string& field) const {
+    if (!j.is_object()) Fail(field, std::string("must be an object, got ") + JsonTypeName(j));
+  }
+
+  // Rejects fields outside `allowed`: a misspelt optional field must not be ignored silently.
+  void CheckKeys(const json& j, const std::string& path, const std::set<std::string>& allowed) const {
+    for (const auto& item : j.items()) {
+      if (!allowed.count(item.key())) {
+        std::string list;
+        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        Fail(Join(path, item.key()), "unknown field (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  const json& Require(const json& j, const std::string& path, const std::string& key) const {
+    if (!j.contains(key)) Fail(Join(path, key), "missing");
+    return j.at(key);
+  }
+
+  double Number(const json& j, const std::string& field) const {
+    if (!j.is_number()) Fail(field, std::string("must be a number, got ") + JsonTypeName(j));
+    const double v = j.get<double>();
+    if (!std::isfinite(v)) Fail(field, "must be finite");
+    return v;
+  }
+
+  std::string String(const json& j, const std::string& field) const {
+    if (!j.is_string()) Fail(field, std::string("must be a string, got ") + JsonTypeName(j));
+    return j.get<std::string>();
+  }
+
+  const json& Array(const json& j, const std::string& field) const {
+    if (!j.is_array()) Fail(field, std::string("must be an array, got ") + JsonTypeName(j));
+    return j;
+  }
+
+  Eigen::VectorXd Vector(const json& j, const std::string& field, int size) const {
+    Array(j, field);
+    if (static_cast<int>(j.size()) != size) {
+      Fail(field, "must have " + std::to_string(size) + " entries (one per variable), got " +
+                      std::to_string(j.size()));
+    }
+    Eigen::VectorXd v(size);
+    for (int i = 0; i < size; ++i) v[i] = Number(j[i], Index(field, i));
+    return v;
+  }
+
+  static std::string Index(const std::string& field, std::size_t i) {
+    return field + "[" + std::to_string(i) + "]";
+  }
+
+  // Parses an expression; errors name the field and the character position.
+  ExpressionGraph::Node Expression(ExpressionGraph& graph, const std::string& text,
+                                   const std::string& field) const {
+    try {
+      return graph.Parse(text);
+    } catch (const ExpressionParseError& e) {
+      Fail(field, std::string(e.what()) + " at position " + std::to_string(e.position()) +
+                      " of \"" + text + "\"");
+    }
+  }
+
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
+bool IsIdentifier(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+bool IsFunctionName(const std::string& s) {
+  static const std::set<std::string> kFunctions = {"exp",  "log",  "sqrt", "sin",  "cos",
+                                                   "tan",  "atan", "sinh", "cosh", "tanh"};
+  return kFunctions.count(s) > 0;
+}
+
+std::vector<std::string> ParseVariables(const Reader& r, const json& j) {
+  r.Array(j, "variables");
+  if (j.empty()) r.Fail("variables", "must name at least one variable");
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string field = Reader::Index("variables", i);
+    std::string name = r.String(j[i], field);
+    if (!IsIdentifier(name)) r.Fail(field, "'" + name + "' is not a valid name");
+    if (IsFunctionName(name)) r.Fail(field, "'" + name + "' is a function name");
+    if (!seen.insert(name).second) r.Fail(field, "duplicate variable '" + name + "'");
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+// Adds l2/2 |x|^2 symbolically.
+ExpressionGraph::Node AddL2(ExpressionGraph& g, ExpressionGraph::Node f, double l2) {
+  if (l2 == 0.0) return f;
+  ExpressionGraph::Node s = g.Constant(0.0);
+  for (int i = 0; i < g.num_variables(); ++i) s = g.Add(s, g.Mul(g.Input(i), g.Input(i)));
+  return g.Add(f, g.Mul(g.Constant(0.5 * l2), s));
+}
+
+NoiseModel ParseNoise(const Reader& r, const json& j, Problem& p) {
+  r.RequireObject(j, "noise");
+  const std::string type = r.String(r.Require(j, "noise", "type"), "noise.type");
+  const int d = p.dimension();
+  NoiseModel noise;
+  if (type == "gaussian") {
+    r.CheckKeys(j, "noise", {"type", "sigma", "covariance"});
+    noise.type = NoiseType::kGaussian;
+    const bool has_sigma = j.contains("sigma"), has_cov = j.contains("covariance");
+    if (has_sigma == has_cov) r.Fail("noise", "gaussian noise needs exactly one of 'sigma' and 'covariance'");
+    if (has_sigma) {
+      const double sigma = r.Number(j["sigma"], "noise.sigma");
+      if (!(sigma > 0.0)) r.Fail("noise.sigma", "must be positive");
+      noise.covariance = std::make_shared<Covariance>(Covariance::Isotropic(d, sigma));
+      return noise;
+    }
+    const json& m = r.Array(j["covariance"], "noise.covariance");
+    if (static_cast<int>(m.size()) != d) {
+      r.Fail("noise.covariance", "must be " + std::to_string(d) + " x " + std::to_string(d) +
+                                     " (one row per variable), got " + std::to_string(m.size()) + " rows");
+    }
+    ExpressionGraph graph(p.variables);
+    std::vector<ExpressionGraph::Node> entries(d * d);
+    bool constant = true;
+    for (int i = 0; i < d; ++i) {
+      const std::string row_field = Reader::Index("noise.covariance", i);
+      const json& row = r.Array(m[i], row_field);
+      if (static_cast<int>(row.size()) != d) {
+        r.Fail(row_field, "must have " + std::to_string(d) + " entries, got " + std::to_string(row.size()));
+      }
+      for (int k = 0; k < d; ++k) {
+        const std::string field = Reader::Index(row_field, k);
+        if (row[k].is_number()) {
+          entries[i * d + k] = graph.Constant(r.Number(row[k], field));
+        } else if (row[k].is_string()) {
+          entries[i * d + k] = r.Expression(graph, row[k].get<std::string>(), field);
+        } else {
+          r.Fail(field, std::string("must be a number or an expression string, got ") + JsonTypeName(row[k]));
+        }
+        constant = constant && graph.IsConstant(entries[i * d + k]);
+      }
+    }
+    // Symmetry: structurally equal entries are the same node (hash-consing); others, such as
+    // "0.1*x*y" and "0.1*y*x", must agree to rounding at sample points of the box. The upper entry
+    // then serves for both, so Sigma(x) is exactly symmetric.
+    for (int i = 0; i < d; ++i) {
+      for (int k = 0; k < i; ++k) {
+        const ExpressionGraph::Node lower = entries[i * d + k], upper = entries[k * d + i];
+        if (lower == upper) continue;
+        const Program both = graph.Compile({lower, upper});
+        std::vector<double> work(both.workspace_size());
+        for (long n = 0; n < 64; ++n) {
+          const Eigen::VectorXd x =
+              p.domain.lower + KroneckerPoint(d, n).cwiseProduct(p.domain.upper - p.domain.lower);
+          double v[2];
+          both.Evaluate(x.data(), v, work.data());
+          // 1e-12 relative: the two forms differ only by rounding in a different order.
+          if (!(std::abs(v[0] - v[1]) <= 1e-12 * std::max({1.0, std::abs(v[0]), std::abs(v[1])}))) {
+            r.Fail(Reader::Index(Reader::Index("noise.covariance", i), k),
+                   "covariance must be symmetric: differs from entry [" + std::to_string(k) + "][" +
+                       std::to_string(i) + "]");
+          }
+        }
+        entries[i * d + k] = upper;
+      }
+    }
+    if (constant) {
+      Eigen::MatrixXd s(d, d);
+      for (int e = 0; e < d * d; ++e) s(e / d, e % d) = graph.ConstantValue(entries[e]);
+      Eigen::LLT<Eigen::MatrixXd> llt(s);
+      if (llt.info() != Eigen::Success) r.Fail("noise.covariance", "must be positive definite");
+      noise.covariance = std::make_shared<Covariance>(Covariance::Constant(s));
+    } else {
+      noise.covariance = std::make_shared<Covariance>(Covariance::StateDependent(graph, entries));
+    }
+    return noise;
+  }
+  if (type == "finite_sum") {
+    r.CheckKeys(j, "noise", {"type", "batch_size", "approximation"});
+    noise.type = NoiseType::kFiniteSum;
+    const json& b = r.Require(j, "noise", "batch_size");
+    const double batch = r.Number(b, "noise.batch_size");
+    if (batch != std::floor(batch) || batch < 1 || batch > 1e9) {
+      r.Fail("noise.batch_size", "must be an integer >= 1");
+    }
+    noise.batch_size = static_cast<int>(batch);
+    if (j.contains("approximation")) {
+      const std::string a = r.String(j["approximation"], "noise.approximation");
+      if (a == "gaussian") {
+        noise.gaussian_approximation = true;
+      } else if (a != "exact") {
+        r.Fail("noise.approximation", "must be \"exact\" or \"gaussian\", got \"" + a + "\"");
+      }
+    }
+    return noise;
+  }
+  r.Fail("noise.type", "must be \"gaussian\" or \"finite_sum\", got \"" + type + "\"");
+}
+
+// {"per_sample": EXPR, "data": FILE}: f = mean over the rows of EXPR, the CSV's columns as
+// per-sample constants; FILE relative to the problem file's folder.
+void ParseDataObjective(const Reader& r, const json& obj, Problem& p) {
+  r.CheckKeys(obj, "objective", {"per_sample", "data"});
+  const std::string text =
+      r.String(r.Require(obj, "objective", "per_sample"), "objective.per_sample");
+  const std::string file = r.String(r.Require(obj, "objective", "data"), "objective.data");
+  if (file.empty()) r.Fail("objective.data", "must name a CSV file");
+  std::filesystem::path path(file);
+  if (path.is_relative()) path = std::filesystem::path(r.source()).parent_path() / path;
+  const std::string resolved = path.lexically_normal().string();
+  if (!std::ifstream(resolved)) r.Fail("objective.data", "cannot open '" + resolved + "'");
+  const SampleTable table = ReadCsv(resolved);
+  for (const std::string& column : table.columns) {
+    if (IsFunctionName(column)) {
+      throw InputError(resolved, "", "column '" + column + "' has the name of a function");
+    }
+    if (std::find(p.variables.begin(), p.variables.end(), column) != p.variables.end()) {
+      r.Fail("variables", "'" + column + "' is also a column of " + resolved +
+                              " (variables and columns need distinct names)");
+    }
+  }
+  ExpressionGraph graph(p.variables, table.columns);
+  ExpressionGraph::Node f;
+  try {
+    f = graph.Parse(text);
+  } catch (const ExpressionParseError& e) {
+    // An unknown symbol is most often a column the file lacks: list what there is.
+    std::string names;
+    for (const std::string& v : p.variables) names += (names.empty() ? "" : ", ") + v;
+    std::string columns;
+    for (const std::string& c : table.columns) columns += (columns.empty() ? "" : ", ") + c;
+    r.Fail("objective.per_sample", std::string(e.what()) + " at position " +
+                                       std::to_string(e.position()) + " of \"" + text +
+                                       "\" (variables: " + names + "; columns of " + resolved +
+                                       ": " + columns + ")");
+  }
+  p.samples = MakeDataSum(graph, AddL2(graph, f, p.l2), table);
+  p.objective = MeanObjective(p.samples);
+}
+
+void ParseObjective(const Reader& r, const json& root, Problem& p) {
+  const json& obj = r.Require(root, "", "objective");
+  const bool has_variables = root.contains("variables");
+  if (obj.is_object() && obj.contains("builtin")) {
+    r.CheckKeys(obj, "objective", {"builtin", "params"});
+    const std::string name = r.String(obj["builtin"], "objective.builtin");
+    if (FindBuiltin(name) == nullptr) {
+      std::string list;
+      for (const BuiltinInfo& b : BuiltinCatalog()) list += (list.empty() ? "" : ", ") + b.name;
+      r.Fail("objective.builtin", "unknown builtin '" + name + "' (known: " + list + ")");
+    }
+    std::map<std::string, double> params;
+    if (obj.contains("params")) {
+      r.RequireObject(obj["params"], "objective.params");
+      for (const auto& item : obj["params"].items()) {
+        params[item.key()] = r.Number(item.value(), "objective.params." + item.key());
+      }
+    }
+    if (std::string why = ValidateBuiltinParams(name, params); !why.empty()) {
+      r.Fail("objective.params", why);
+    }
+    const std::vector<std::string> names = BuiltinVariables(name, params);
+    if (has_variables) {
+      p.variables = ParseVariables(r, root["variables"]);
+      if (p.variables.size() != names.size()) {
+        r.Fail("variables", "builtin " + name + " has " + std::to_string(names.size()) +
+                                " variables, got " + std::to_string(p.variables.size()));
+      }
+    } else {
+      p.variables = names;
+    }
+    std::unique_ptr<Objective> f = MakeBuiltin(name, params);
+    if (p.l2 != 0.0) f = std::make_unique<L2Regularized>(std::move(f), p.l2);
+    p.objective = std::move(f);
+    return;
+  }
+  if (!has_variables) r.Fail("variables", "missing (required with an expression objective)");
+  p.variables = ParseVariables(r, root["variables"]);
+  ExpressionGraph graph(p.variables);
+  if (obj.is_string()) {
+    const std::string text = obj.get<std::string>();
+    const ExpressionGraph::Node f = AddL2(graph, r.Expression(graph, text, "objective"), p.l2);
+    p.objective = std::make_shared<ExpressionObjective>(graph, f, "expression " + text);
+    return;
+  }
+  if (obj.is_object() && obj.contains("sum")) {
+    r.CheckKeys(obj, "objective", {"sum"});
+    const json& terms = r.Array(obj["sum"], "objective.sum");
+    if (terms.empty()) r.Fail("objective.sum", "must have at least one term");
+    ExpressionGraph::Node total = graph.Constant(0.0);
+    std::vector<std::shared_ptr<const Objective>> objectives;
+    for (std::size_t k = 0; k < terms.size(); ++k) {
+      const std::string field = Reader::Index("objective.sum", k);
+      const std::string text = r.String(terms[k], field);
+      const ExpressionGraph::Node term = r.Expression(graph, text, field);
+      total = graph.Add(total, term);
+      objectives.push_back(std::make_shared<ExpressionObjective>(
+          graph, AddL2(graph, term, p.l2), "term " + std::to_string(k) + ": " + text));
+    }
+    p.samples = MakeTermSum(std::move(objectives));
+    const ExpressionGraph::Node mean =
+        AddL2(graph, graph.Mul(graph.Constant(1.0 / static_cast<double>(terms.size())), total), p.l2);
+    p.objective = std::make_shared<ExpressionObjective>(
+        graph, mean, "mean of " + std::to_string(terms.size()) + " terms");
+    return;
+  }
+  if (obj.is_object() && (obj.contains("per_sample") || obj.contains("data"))) {
+    ParseDataObjective(r, obj, p);
+    return;
+  }
+  r.Fail("objective", std::string("must be an expression string, {\"builtin\": NAME, \"params\": "
+                                  "{...}}, {\"sum\": [EXPR, ...]} or {\"per_sample\": EXPR, "
+                                  "\"data\": FILE}, got ") + JsonTypeName(obj));
+}
+
+Problem Parse(const json& root, const std::string& source) {
+  const Reader r(source);
+  r.RequireObject(root, "");
+  r.CheckKeys(root, "", {"name", "variables", "objective", "l2", "noise", "domain", "step_sizes"});
+  Problem p;
+  p.source = source;
+  if (root.contains("name")) p.name = r.String(root["name"], "name");
+  if (root.contains("l2")) {
+    p.l2 = r.Number(root["l2"], "l2");
+    if (p.l2 < 0.0) r.Fail("l2", "must be >= 0");
+  }
+  ParseObjective(r, root, p);
+  const int d = p.dimension();
+
+  const json& domain = r.Require(root, "", "domain");
+  r.RequireObject(domain, "domain");
+  r.CheckKeys(domain, "domain", {"lower", "upper"});
+  p.domain.lower = r.Vector(r.Require(domain, "domain", "lower"), "domain.lower", d);
+  p.domain.upper = r.Vector(r.Require(domain, "domain", "upper"), "domain.upper", d);
+  for (int i = 0; i < d; ++i) {
+    if (!(p.domain.lower[i] < p.domain.upper[i])) {
+      r.Fail(Reader::Index("domain.upper", i),
+             "must be greater than domain.lower[" + std::to_string(i) + "] (variable '" +
+                 p.variables[i] + "')");
+    }
+  }
+
+  p.noise = ParseNoise(r, r.Require(root, "", "noise"), p);
+  if (p.noise.type == NoiseType::kFiniteSum && !p.samples) {
+    r.Fail("noise.type", "finite_sum noise needs a finite-sum objective {\"sum\": [...]} or "
+                         "{\"per_sample\": EXPR, \"data\": FILE}");
+  }
+
+  if (root.contains("step_sizes")) {
+    const json& s = r.Array(root["step_sizes"], "step_sizes");
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const double eta = r.Number(s[i], Reader::Index("step_sizes", i));
+      if (!(eta > 0.0)) r.Fail(Reader::Index("step_sizes", i), "must be positive");
+      p.step_sizes.push_back(eta);
+    }
+  }
+  return p;
+}
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the tag helps nobody.
+std::string StripJsonTag(const std::string& what) {
+  const std::size_t close = what.find("] ");
+  return close == std::string::npos ? what : what.substr(close + 2);
+}
+
+}  // namespace
+
+bool Domain::Contains(const Eigen::VectorXd& x, double slack) const {
+  for (int i = 0; i < x.size(); ++i) {
+    const double pad = slack * (upper[i] - lower[i]);
+    if (!(x[i] >= lower[i] - pad && x[i] <= upper[i] + pad)) return false;
+  }
+  return true;
+}
+
+const char* ToString(NoiseType type) {
+  return type == NoiseType::kGaussian ? "gaussian" : "finite_sum";
+}
+
+Problem ParseProblem(std::string_view json_text, const std::string& source) {
+  json root;
+  try {
+    root = json::parse(json_text.begin(), json_text.end());
+  } catch (const json::exception& e) {
+    throw InputError(source, "", "invalid JSON: " + StripJsonTag(e.what()));
+  }
+  return Parse(root, source);
+}
+
+Problem LoadProblem(const std::string& path) { return ParseProblem(ReadInputFile(path), path); }
+
+}  // namespace ldsgd
