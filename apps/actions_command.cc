@@ -1,16 +1,16 @@
 // `ldsgd actions`: transition costs B_ij between all critical components, with their paths.
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "apps/commands.h"
 #include "apps/output.h"
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
-#include "solver/landscape/critical_points.h"
-#include "solver/io/input_error.h"
+#include "solver/analysis/analysis.h"
+#include "solver/analysis/reports.h"
 #include "solver/analysis/serialization.h"
-#include "solver/action/transition_costs.h"
 
 namespace ldsgd {
 namespace {
@@ -20,55 +20,37 @@ struct ActionsArgs {
   std::string out;
   bool json = false;
   bool verbose = false;
-  int threads = 0;
-  double tolerance = 1e-8;
+  AnalysisOptions options;
 };
 
 int Run(const ActionsArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
-  const CostPipeline run = ComputeCosts(problem, args.threads, args.tolerance);
-  const std::vector<CriticalComponent>& components = run.components;
-  const TransitionCosts& costs = run.costs;
-  const TransitionCostSolver::Summary& summary = run.cost_summary;
-
-  nlohmann::json doc = ToJson(costs);
-  doc["components"] = ToJson(components);
-  doc["variables"] = problem.variables;
-  if (!args.out.empty()) {
-    WriteFileAtomically(args.out, "costs.json", doc.dump(2) + "\n");
-    WritePathFiles(args.out + "/paths", costs, problem.variables);
+  AnalysisSummary summary;
+  const Analysis a = RunAnalysis(problem, args.options, &summary);
+  CommandOutput out;
+  out.doc = ToJson(a.costs);
+  out.doc["components"] = ToJson(a.components);
+  out.doc["variables"] = problem.variables;
+  out.files = PathFiles(a.costs, problem.variables);
+  out.files.insert(out.files.begin(), {"costs.json", out.doc.dump(2) + "\n"});
+  std::ostringstream text;
+  text << Title(problem) << "\n\ncomponents:\n";
+  for (const CriticalComponent& c : a.components) {
+    text << "  " << c.id << "  " << ToString(c.type) << "  " << FormatVector(c.point) << "  f = " << FormatNumber(c.f, 10)
+         << "\n";
   }
-  if (args.json) {
-    std::cout << doc.dump(2) << "\n";
-    return kExitOk;
-  }
-  std::cout << (problem.name.empty() ? problem.source : problem.name) << "\n\ncomponents:\n";
-  for (const CriticalComponent& c : components) {
-    std::cout << "  " << c.id << "  " << ToString(c.type) << "  " << FormatVector(c.point)
-              << "  f = " << FormatNumber(c.f, 10) << "\n";
-  }
-  std::cout << "\ntransition costs B[from][to]:\n" << CostTable(costs.costs, components) << "\n"
-            << (args.verbose ? summary.FullReport() : summary.BriefReport()) << "\n";
-  if (!args.out.empty()) std::cout << "wrote " << args.out << "/costs.json and " << args.out << "/paths/\n";
-  return kExitOk;
+  text << "\ntransition costs B[from][to]:\n" << CostTable(a.costs.costs, a.components) << "\n"
+       << (args.verbose ? summary.costs.FullReport() : summary.costs.BriefReport()) << "\n";
+  out.text = text.str();
+  out.wrote = "costs.json and " + args.out + "/paths/";
+  return Emit(out, args.out, args.json);
 }
 
 }  // namespace
 
-std::string CostTable(const Eigen::MatrixXd& costs, const std::vector<CriticalComponent>& components) {
-  std::vector<std::string> header = {"from \\ to"};
-  for (const CriticalComponent& c : components) header.push_back(std::to_string(c.id) + " " + ToString(c.type));
-  Table table(header);
-  for (int i = 0; i < costs.rows(); ++i) {
-    std::vector<std::string> row = {std::to_string(components[i].id) + " " + ToString(components[i].type)};
-    for (int j = 0; j < costs.cols(); ++j) row.push_back(FormatNumber(costs(i, j), 9));
-    table.AddRow(row);
-  }
-  return table.ToString();
-}
-
 Action AddActionsCommand(CLI::App& app) {
   auto args = std::make_shared<ActionsArgs>();
+  args->options.last_stage = AnalysisStage::kCosts;
   CLI::App* cmd = app.add_subcommand(
       "actions",
       "Transition costs B_ij: the minimal Freidlin-Wentzell action from component i to j, for every\n"
@@ -79,10 +61,11 @@ Action AddActionsCommand(CLI::App& app) {
   cmd->add_flag("--json", args->json,
                 "Print costs.json to stdout instead of a table (costs: null = +infinity).");
   cmd->add_option("--out", args->out, "Write DIR/costs.json and DIR/paths/FROM_to_TO.csv.");
-  cmd->add_option("--tolerance", args->tolerance,
+  cmd->add_option("--tolerance", args->options.costs.action.relative_tolerance,
                   "Relative tolerance of each action (Richardson error estimate).")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", args->threads, "Worker threads (0: all cores).")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", args->options.num_threads, "Worker threads (0: all cores).")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--verbose", args->verbose, "Print the full solver report.");
   return [args] { return Run(*args); };
 }

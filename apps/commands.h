@@ -5,13 +5,7 @@
 
 #include <functional>
 
-#include <string>
-#include <vector>
-
 #include <CLI/CLI.hpp>
-#include <Eigen/Core>
-
-#include "solver/landscape/critical_points.h"
 
 namespace ldsgd {
 
@@ -28,9 +22,6 @@ Action AddEnergiesCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);
 Action AddVerifyCommand(CLI::App& app);
 Action AddStabilityCommand(CLI::App& app);
-
-// The B matrix as a table labelled by component id and type (shared by actions and analyze).
-std::string CostTable(const Eigen::MatrixXd& costs, const std::vector<CriticalComponent>& components);
 
 }  // namespace ldsgd
 

@@ -52,8 +52,8 @@ nlohmann::json ToJson(const Energies& e) {
 int Run(const EnergiesArgs& args) {
   const Eigen::MatrixXd costs = LoadCostFile(args.costs);  // throws InputError
   const Energies e = ComputeEnergies(costs, args.options);
-  if (!e.error.empty()) {
-    std::cerr << "ldsgd: error: " << e.error << "\n";
+  if (!e.status.ok()) {
+    std::cerr << "ldsgd: error: " << e.status.message() << "\n";
     return kExitBadInput;
   }
   if (args.json) {

@@ -1,10 +1,8 @@
 #include "apps/output.h"
 
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <system_error>
 
 #include <unistd.h>
@@ -36,39 +34,24 @@ void WriteFileAtomically(const std::string& dir, const std::string& name, const 
   }
 }
 
-std::string Table::ToString() const {
-  std::vector<std::size_t> width(header_.size(), 0);
-  for (std::size_t c = 0; c < header_.size(); ++c) width[c] = header_[c].size();
-  for (const auto& row : rows_) {
-    for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) {
-      width[c] = std::max(width[c], row[c].size());
+int Emit(const CommandOutput& output, const std::string& dir, bool json) {
+  if (!dir.empty()) {
+    for (const auto& [path, content] : output.files) {
+      const std::size_t slash = path.rfind('/');
+      if (slash == std::string::npos) {
+        WriteFileAtomically(dir, path, content);
+      } else {
+        WriteFileAtomically(dir + "/" + path.substr(0, slash), path.substr(slash + 1), content);
+      }
     }
   }
-  auto line = [&](const std::vector<std::string>& row) {
-    std::string s;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      s += row[c];
-      if (c + 1 < row.size()) s += std::string(width[c] - row[c].size() + 2, ' ');
-    }
-    return s + "\n";
-  };
-  std::string out = line(header_);
-  for (const auto& row : rows_) out += line(row);
-  return out;
-}
-
-std::string FormatNumber(double v, int digits) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
-  return buffer;
-}
-
-std::string FormatVector(const Eigen::VectorXd& v, int digits) {
-  std::string s = "(";
-  for (int i = 0; i < v.size(); ++i) s += (i ? ", " : "") + FormatNumber(v[i], digits);
-  return s + ")";
+  if (json) {
+    std::cout << output.doc.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << output.text;
+  if (!dir.empty() && !output.wrote.empty()) std::cout << "wrote " << dir << "/" << output.wrote << "\n";
+  return 0;
 }
 
 }  // namespace ldsgd

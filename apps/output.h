@@ -1,11 +1,14 @@
-// Output helpers of the CLI: atomic file writes, aligned tables, number formatting.
+// Output helpers of the CLI: atomic file writes (tables and numbers: solver/io/text_table.h).
 #ifndef LDSGD_APPS_OUTPUT_H_
 #define LDSGD_APPS_OUTPUT_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include "solver/io/text_table.h"
 
 namespace ldsgd {
 
@@ -13,22 +16,17 @@ namespace ldsgd {
 // sees a partial file. Creates DIR. Throws InputError (naming the path) on failure.
 void WriteFileAtomically(const std::string& dir, const std::string& name, const std::string& content);
 
-// A left-aligned text table with a header row.
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
-  void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  std::string ToString() const;
-
- private:
-  std::vector<std::string> header_;
-  std::vector<std::vector<std::string>> rows_;
+// What a command produces: the files of --out DIR, the document of --json, the printed text.
+struct CommandOutput {
+  std::vector<std::pair<std::string, std::string>> files;  // path within DIR ("paths/0_to_1.csv"), content
+  nlohmann::json doc;
+  std::string text;
+  std::string wrote;  // what the files are, for the line "wrote DIR/..." after the text
 };
 
-// "%.*g" with `digits` significant digits; "inf" and "nan" spelled out.
-std::string FormatNumber(double v, int digits = 8);
-// "(a, b, c)".
-std::string FormatVector(const Eigen::VectorXd& v, int digits = 8);
+// Writes the files into `dir` (unless empty), in order, then prints the document (json) or the text
+// and the "wrote" line. Returns kExitOk.
+int Emit(const CommandOutput& output, const std::string& dir, bool json);
 
 }  // namespace ldsgd
 

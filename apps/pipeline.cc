@@ -1,78 +1,53 @@
 #include "apps/pipeline.h"
 
-#include <algorithm>
 #include <stdexcept>
 
-#include "apps/output.h"
-#include "solver/io/input_error.h"
 #include "solver/analysis/serialization.h"
+#include "solver/io/input_error.h"
 
 namespace ldsgd {
+namespace {
 
-CostPipeline ComputeCosts(const Problem& problem, int threads, double relative_tolerance) {
-  CostPipeline out;
-  CriticalPointFinder::Options critical_options;
-  critical_options.num_threads = threads;
-  out.components = CriticalPointFinder(critical_options).Find(*problem.objective, problem.domain, &out.critical_summary);
-  if (!out.critical_summary.success) throw InputError(problem.source, "", out.critical_summary.error);
-  CostPipeline costs = ComputeCostsOn(problem, std::move(out.components), threads, relative_tolerance);
-  costs.critical_summary = std::move(out.critical_summary);
-  return costs;
-}
-
-CostPipeline ComputeCostsOn(const Problem& problem, std::vector<CriticalComponent> components,
-                            int threads, double relative_tolerance) {
-  CostPipeline out;
-  out.components = std::move(components);
-  TransitionCostSolver::Options cost_options;
-  cost_options.num_threads = threads;
-  cost_options.action.relative_tolerance = relative_tolerance;
-  out.costs = TransitionCostSolver(cost_options).Solve(problem, out.components, &out.cost_summary);
-  // A covariance that is not positive definite, or a noise model without costs, is the input's fault.
-  if (!out.cost_summary.success) throw InputError(problem.source, "noise", out.cost_summary.error);
-  EnergiesOptions energy_options;
-  energy_options.tie_tolerance = std::max(energy_options.tie_tolerance, 10.0 * relative_tolerance);
-  out.energies = ComputeEnergies(out.costs.costs, energy_options);
-  if (!out.energies.error.empty()) throw std::runtime_error("energies: " + out.energies.error);
-  return out;
-}
-
-Problem WithOtherFiniteSumNoise(const Problem& problem) {
-  if (problem.noise.type != NoiseType::kFiniteSum) {
-    throw InputError(problem.source, "noise.type",
-                     "comparing with the Gaussian approximation needs finite_sum noise");
+void Throw(const Problem& problem, const Status& status, const std::string& field) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+      return;
+    case StatusCode::kInvalidInput:
+      throw InputError(problem.source, field, status.message());
+    case StatusCode::kInvalidOptions:
+      throw InputError(problem.source, "", status.message());
+    default:
+      throw std::runtime_error(status.message());
   }
-  Problem other = problem;
-  other.noise.gaussian_approximation = !problem.noise.gaussian_approximation;
-  return other;
 }
 
-std::string AssumptionLines(const AssumptionReport& report) {
-  std::string out;
-  bool needed_fail = false;
-  for (const AssumptionCheck& c : report.checks) {
-    if (c.holds) continue;
-    needed_fail = needed_fail || c.affects_predictions;
-    out += std::string(c.affects_predictions ? "warning" : "note") + ": assumption " + c.name + " fails" +
-           (c.where.empty() ? "" : " at " + c.where) + ": " + c.detail + "\n";
-  }
-  if (!needed_fail) {
-    out += "assumptions the predictions need: all hold (noise positive definite at the components and "
-           "finite, f increasing outward on the box, components inside the box)\n";
-  } else {
-    out += "large-deviation predictions (energies, weights, exit costs) UNRELIABLE: they assume what fails "
-           "above (THEORY.md section 8)\n";
-  }
-  return out;
+}  // namespace
+
+Analysis RunAnalysis(const Problem& problem, const AnalysisOptions& options, AnalysisSummary* summary) {
+  Analysis analysis = Analyze(problem, options, summary);
+  Throw(problem, summary->status, summary->input_field);
+  return analysis;
 }
 
-void WritePathFiles(const std::string& dir, const TransitionCosts& costs,
-                    const std::vector<std::string>& variables) {
+void ThrowIfFailed(const Problem& problem, const Status& status) { Throw(problem, status, ""); }
+
+std::vector<CriticalComponent> FindComponents(const Problem& problem, int num_threads) {
+  AnalysisOptions options;
+  options.last_stage = AnalysisStage::kComponents;
+  options.num_threads = num_threads;
+  AnalysisSummary summary;
+  return RunAnalysis(problem, options, &summary).components;
+}
+
+std::vector<std::pair<std::string, std::string>> PathFiles(const TransitionCosts& costs,
+                                                           const std::vector<std::string>& variables) {
+  std::vector<std::pair<std::string, std::string>> files;
   for (const TransitionPath& path : costs.paths) {
     if (path.nodes.rows() == 0) continue;
-    WriteFileAtomically(dir, std::to_string(path.from) + "_to_" + std::to_string(path.to) + ".csv",
-                        PathCsv(path, variables));
+    files.emplace_back("paths/" + std::to_string(path.from) + "_to_" + std::to_string(path.to) + ".csv",
+                       PathCsv(path, variables));
   }
+  return files;
 }
 
 }  // namespace ldsgd

@@ -4,14 +4,17 @@
 
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "apps/commands.h"
 #include "apps/output.h"
 #include "apps/problem_argument.h"
-#include "solver/landscape/critical_points.h"
-#include "solver/io/input_error.h"
+#include "apps/validators.h"
+#include "apps/pipeline.h"
+#include "solver/analysis/analysis.h"
+#include "solver/analysis/reports.h"
 #include "solver/analysis/serialization.h"
 #include "solver/simulation/simulator.h"
 
@@ -27,82 +30,33 @@ struct SimulateArgs {
   SimulationOptions options;
 };
 
-// CLI11's PositiveNumber and NonNegativeNumber print the whole range of double in their messages;
-// these say it plainly.
-CLI::Validator Bound(double bound, bool strict, const std::string& words, const std::string& name) {
-  return CLI::Validator(
-      [=](std::string& text) {
-        double v = 0.0;
-        const bool ok = CLI::detail::lexical_cast(text, v) && (strict ? v > bound : v >= bound);
-        return ok ? std::string() : "must be " + words + ", got " + text;
-      },
-      name);
-}
-const CLI::Validator kPositive = Bound(0.0, true, "positive", "POSITIVE");
-const CLI::Validator kNonNegative = Bound(0.0, false, "non-negative", "NONNEGATIVE");
-const CLI::Validator kAtLeastOne = Bound(1.0, false, ">= 1", ">= 1");
-
-std::string OccupationTable(const std::vector<CriticalComponent>& components,
-                            const SimulationResult& r) {
-  const bool basins = r.basin_interval > 0;
-  std::vector<std::string> header = {"component", "type", "radius", "occupation", "exits",
-                                     "mean exit time"};
-  if (basins) header.push_back("basin");
-  Table table(header);
-  for (std::size_t i = 0; i < components.size(); ++i) {
-    const ExitTimes& e = r.exit_times[i];
-    std::vector<std::string> row = {std::to_string(components[i].id), ToString(components[i].type),
-                                    FormatNumber(r.radius[i], 6), FormatNumber(r.occupation[i], 6),
-                                    std::to_string(e.count),
-                                    e.count > 0 ? FormatNumber(e.mean(), 6) : "-"};
-    if (basins) {
-      row.push_back(components[i].type == CriticalType::kMinimum
-                        ? FormatNumber(r.basin_occupation[i], 6)
-                        : "");
-    }
-    table.AddRow(row);
-  }
-  std::vector<std::string> last = {"outside", "", "", FormatNumber(r.outside, 6), "", ""};
-  if (basins) last.push_back(FormatNumber(r.basin_unclassified, 6));
-  table.AddRow(last);
-  return table.ToString();
-}
-
 int Run(SimulateArgs args) {
   const Problem problem = LoadProblemArgument(args.problem);
   if (!args.burn_in_given) args.options.burn_in = args.options.steps / 10;
-  CriticalPointFinder::Options finder_options;
-  finder_options.num_threads = args.options.num_threads;
-  CriticalPointFinder::Summary critical_summary;
-  const std::vector<CriticalComponent> components =
-      CriticalPointFinder(finder_options)
-          .Find(*problem.objective, problem.domain, &critical_summary);
-  if (!critical_summary.success) throw InputError(problem.source, "", critical_summary.error);
+  const std::vector<CriticalComponent> components = FindComponents(problem, args.options.num_threads);
 
   args.options.progress = !args.json && ::isatty(STDERR_FILENO) == 1;
   Simulator::Summary summary;
   const SimulationResult result = Simulator(args.options).Simulate(problem, components, &summary);
-  if (!summary.success) throw InputError(problem.source, "", summary.error);
+  ThrowIfFailed(problem, summary.status);
 
   // Everything here is a function of the problem and the options that change the chains, so the
   // file is identical for any thread count (no timings, no thread counts).
-  nlohmann::json doc = ToJson(result, /*per_chain=*/true);
-  doc["components"] = ToJson(components);
-  doc["problem"] = problem.name;
-  doc["variables"] = problem.variables;
-  if (!args.out.empty()) WriteFileAtomically(args.out, "simulation.json", doc.dump(2) + "\n");
-  if (args.json) {
-    std::cout << doc.dump(2) << "\n";
-    return kExitOk;
-  }
-  std::cout << (problem.name.empty() ? problem.source : problem.name) << "\n"
-            << "eta = " << FormatNumber(result.step_size) << ", " << result.chains << " chains x "
-            << result.steps << " steps (burn-in " << result.burn_in << "), seed " << result.seed
-            << ", " << result.diverged << " diverged\n\n"
-            << OccupationTable(components, result) << "\n"
-            << (args.verbose ? summary.FullReport() : summary.BriefReport()) << "\n";
-  if (!args.out.empty()) std::cout << "wrote " << args.out << "/simulation.json\n";
-  return kExitOk;
+  CommandOutput out;
+  out.doc = ToJson(result, /*per_chain=*/true);
+  out.doc["components"] = ToJson(components);
+  AddProblem(problem, &out.doc);
+  out.files = {{"simulation.json", out.doc.dump(2) + "\n"}};
+  std::ostringstream text;
+  text << Title(problem) << "\n"
+       << "eta = " << FormatNumber(result.step_size) << ", " << result.chains << " chains x " << result.steps
+       << " steps (burn-in " << result.burn_in << "), seed " << result.seed << ", " << result.diverged
+       << " diverged\n\n"
+       << OccupationTable(components, result) << "\n"
+       << (args.verbose ? summary.FullReport() : summary.BriefReport()) << "\n";
+  out.text = text.str();
+  out.wrote = "simulation.json";
+  return Emit(out, args.out, args.json);
 }
 
 }  // namespace

@@ -9,11 +9,10 @@
 
 #include "apps/commands.h"
 #include "apps/output.h"
+#include "apps/pipeline.h"
 #include "apps/problem_argument.h"
-#include "solver/landscape/critical_points.h"
+#include "solver/analysis/reports.h"
 #include "solver/io/input_error.h"
-#include "solver/analysis/serialization.h"
-#include "solver/theory/stability.h"
 
 namespace ldsgd {
 namespace {
@@ -31,143 +30,45 @@ struct StabilityArgs {
   const CLI::Option* steps_option = nullptr;
 };
 
-std::string Components(std::size_t n) {
-  return std::to_string(n) + (n == 1 ? " critical component" : " critical components");
-}
-
-// "batch size 1" with the vanishing-noise criterion, or "Gaussian noise".
-std::string Noise(int batch_size, double tolerance, double gradient_scale) {
-  if (batch_size == 0) return "Gaussian noise";
-  return "batch size " + std::to_string(batch_size) + " (noise vanishes where max|g_k(x*)| <= " +
-         FormatNumber(tolerance, 3) + " G, G = " + FormatNumber(gradient_scale, 6) + ")";
-}
-
-std::string Exponent(const LyapunovResult& r) {
-  if (!r.ok()) return "-";
-  return FormatNumber(r.exponent, 10) + " +- " + FormatNumber(r.half_width, 3);
-}
-
-std::string ComponentTable(const std::vector<ComponentStability>& components, bool with_exponent) {
-  std::vector<std::string> header = {"id", "type", "point", "noise at x*", "max|g_k|/G"};
-  if (with_exponent) {
-    for (const char* h : {"exponent", "method", "phase"}) header.push_back(h);
-  }
-  Table table(header);
-  for (const ComponentStability& c : components) {
-    std::vector<std::string> row = {std::to_string(c.id), ToString(c.type), FormatVector(c.point),
-                                    c.vanishing_noise ? "vanishing" : "present",
-                                    std::isnan(c.noise_ratio) ? "-" : FormatNumber(c.noise_ratio, 3)};
-    if (with_exponent) {
-      const bool analysed = c.vanishing_noise && c.lyapunov.ok();
-      row.push_back(analysed ? Exponent(c.lyapunov) : "-");
-      row.push_back(analysed ? ToString(c.lyapunov.method) : "-");
-      row.push_back(analysed ? ToString(c.stability) : "-");
-    }
-    table.AddRow(row);
-  }
-  return table.ToString();
-}
-
-std::string SweepTable(const StabilitySweep& sweep) {
-  Table table({"component", "eta", "exponent", "phase"});
-  for (const PhaseDiagram& d : sweep.diagrams) {
-    for (const LyapunovResult& r : d.grid) {
-      table.AddRow({std::to_string(d.component), FormatNumber(r.eta, 6), Exponent(r),
-                    ToString(Classify(r))});
-    }
-  }
-  return table.ToString();
-}
-
 int Run(StabilityArgs args) {
   // Every option is checked before any work, so bad input writes nothing.
   const bool single = args.step_size_option->count() > 0;
   const bool sweep = args.step_sizes_option->count() > 0;
-  if (single == sweep) {
-    throw InputError("stability", "",
-                     "give exactly one of --step-size ETA and --step-sizes A:B:N");
-  }
+  if (single == sweep) throw InputError("stability", "", "give exactly one of --step-size ETA and --step-sizes A:B:N");
   StepSizeRange range;
-  if (sweep) {
-    if (std::string bad = ParseStepSizeRange(args.step_sizes, &range); !bad.empty()) {
-      throw InputError("--step-sizes", "", bad);
-    }
+  if (std::string bad = sweep ? ParseStepSizeRange(args.step_sizes, &range) : ""; !bad.empty()) {
+    throw InputError("--step-sizes", "", bad);
   }
   double eta = 0.0;
   if (single && !(CLI::detail::lexical_cast(args.step_size, eta) && eta > 0 && std::isfinite(eta))) {
     throw InputError("--step-size", "", "must be a positive number, got '" + args.step_size + "'");
   }
   LyapunovOptions& lyapunov = args.options.lyapunov;
-  if (args.steps_option->count() > 0) {
-    lyapunov.burn_in = std::min(lyapunov.burn_in, lyapunov.steps / 10);
-  }
+  if (args.steps_option->count() > 0) lyapunov.burn_in = std::min(lyapunov.burn_in, lyapunov.steps / 10);
   if (std::string bad = Validate(args.options); !bad.empty()) throw InputError("stability", "", bad);
 
   const Problem problem = LoadProblemArgument(args.problem);
-  CriticalPointFinder::Options finder_options;
-  finder_options.num_threads = lyapunov.threads;
-  CriticalPointFinder::Summary critical_summary;
-  const std::vector<CriticalComponent> components =
-      CriticalPointFinder(finder_options)
-          .Find(*problem.objective, problem.domain, &critical_summary);
-  if (!critical_summary.success) throw InputError(problem.source, "", critical_summary.error);
-
+  const std::vector<CriticalComponent> components = FindComponents(problem, lyapunov.threads);
   const StabilityAnalyzer analyzer(args.options);
-  const std::string title = problem.name.empty() ? problem.source : problem.name;
   const double tolerance = args.options.vanishing_noise_tolerance;
+  CommandOutput out;
   if (single) {
     const StabilityReport report = analyzer.Analyze(problem, components, eta);
-    if (!report.success) throw InputError(problem.source, "", report.error);
-    nlohmann::json doc = ToJson(report, tolerance);
-    doc["problem"] = problem.name;
-    doc["variables"] = problem.variables;
-    if (!args.out.empty()) WriteFileAtomically(args.out, "stability.json", doc.dump(2) + "\n");
-    if (args.json) {
-      std::cout << doc.dump(2) << "\n";
-      return kExitOk;
-    }
-    std::cout << title << "\n"
-              << "eta = " << FormatNumber(report.step_size) << ", "
-              << Noise(report.batch_size, tolerance, report.gradient_scale) << "\n"
-              << Components(components.size()) << ", " << report.num_vanishing()
-              << " with vanishing noise\n\n"
-              << ComponentTable(report.components, report.num_vanishing() > 0) << "\n"
-              << report.BriefReport() << "\n";
-    if (args.verbose) {
-      for (const ComponentStability& c : report.components) {
-        if (c.vanishing_noise) std::cout << "component " << c.id << ": " << c.lyapunov.FullReport();
-      }
-    }
-    if (!args.out.empty()) std::cout << "wrote " << args.out << "/stability.json\n";
-    return kExitOk;
+    ThrowIfFailed(problem, report.status);
+    out.doc = ToJson(report, tolerance);
+    out.text = StabilityText(problem, components.size(), report, tolerance, args.verbose);
+    out.wrote = "stability.json";
+  } else {
+    const StabilitySweep result = analyzer.Sweep(problem, components, range);
+    ThrowIfFailed(problem, result.status);
+    out.doc = ToJson(result, tolerance);
+    out.files.emplace_back("stability.csv", SweepCsv(result));
+    out.text = StabilitySweepText(problem, components.size(), result, range, tolerance, args.verbose);
+    out.wrote = "stability.csv and " + args.out + "/stability.json";
   }
-
-  const StabilitySweep result = analyzer.Sweep(problem, components, range);
-  if (!result.success) throw InputError(problem.source, "", result.error);
-  nlohmann::json doc = ToJson(result, tolerance);
-  doc["problem"] = problem.name;
-  doc["variables"] = problem.variables;
-  if (!args.out.empty()) {
-    WriteFileAtomically(args.out, "stability.csv", SweepCsv(result));
-    WriteFileAtomically(args.out, "stability.json", doc.dump(2) + "\n");
-  }
-  if (args.json) {
-    std::cout << doc.dump(2) << "\n";
-    return kExitOk;
-  }
-  std::cout << title << "\n"
-            << "eta from " << FormatNumber(range.from) << " to " << FormatNumber(range.to) << " ("
-            << range.points << " points), "
-            << Noise(result.batch_size, tolerance, result.gradient_scale) << "\n"
-            << Components(components.size()) << ", " << result.num_vanishing()
-            << " with vanishing noise\n\n"
-            << ComponentTable(result.components, false) << "\n";
-  if (result.num_vanishing() > 0 && args.verbose) std::cout << SweepTable(result) << "\n";
-  std::cout << result.BriefReport() << "\n";
-  if (!args.out.empty()) {
-    std::cout << "wrote " << args.out << "/stability.csv and " << args.out << "/stability.json\n";
-  }
-  return kExitOk;
+  AddProblem(problem, &out.doc);
+  out.files.emplace_back("stability.json", out.doc.dump(2) + "\n");
+  return Emit(out, args.out, args.json);
 }
 
 }  // namespace

@@ -9,10 +9,8 @@
 #include "apps/output.h"
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
-#include "graph/energies.h"
+#include "solver/analysis/reports.h"
 #include "solver/io/input_error.h"
-#include "solver/analysis/serialization.h"
-#include "solver/theory/verifier.h"
 
 namespace ldsgd {
 namespace {
@@ -27,69 +25,28 @@ struct VerifyArgs {
   VerifyOptions options;
 };
 
-nlohmann::json ReportJson(const VerifyReport& r, const CostPipeline& run, const Energies& e) {
-  nlohmann::json checks = nlohmann::json::array();
-  for (const VerifyCheck& c : r.checks) {
-    checks.push_back({{"name", c.name},
-                      {"predicted", NumberOrNull(c.predicted)},
-                      {"measured", NumberOrNull(c.measured)},
-                      {"interval", {NumberOrNull(c.lower), NumberOrNull(c.upper)}},
-                      {"verdict", c.verdict},
-                      {"detail", c.detail}});
-  }
-  nlohmann::json simulations = nlohmann::json::array();
-  for (const SimulationResult& s : r.simulations) simulations.push_back(ToJson(s, false));
-  nlohmann::json energies = nlohmann::json::array();
-  for (int i = 0; i < e.relative.size(); ++i) energies.push_back(NumberOrNull(e.relative[i]));
-  return {{"step_sizes", r.step_sizes},
-          {"automatic_step_sizes", r.automatic_step_sizes},
-          {"components", ToJson(run.components)},
-          {"energies", energies},
-          {"ground_states", e.ground_states},
-          {"simulations", simulations},
-          {"checks", checks},
-          {"assumptions", ToJson(r.assumptions)},
-          {"predictions_reliable", r.assumptions.predictions_reliable()},
-          {"verdict", r.verdict},
-          {"verdict_reason", r.verdict_reason}};
-}
-
 int Run(VerifyArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
-  const CostPipeline run = ComputeCosts(problem, args.threads, 1e-8);
-  const Energies& energies = run.energies;
+  AnalysisOptions analysis_options;
+  analysis_options.last_stage = AnalysisStage::kEnergies;
+  analysis_options.num_threads = args.threads;
+  AnalysisSummary summary;
+  const Analysis analysis = RunAnalysis(problem, analysis_options, &summary);
   VerifyOptions& o = args.options;
   o.num_threads = args.threads;
   o.burn_in = args.burn_in >= 0 ? args.burn_in : o.steps / 10;
   o.step_sizes = !args.step_sizes.empty() ? args.step_sizes : problem.step_sizes;
   o.progress = !args.json && ::isatty(STDERR_FILENO);
-  const VerifyReport report = Verify(problem, run.components, run.costs.costs, energies.relative, o);
-  if (!report.error.empty()) throw InputError(problem.source, "", report.error);
+  const VerifyReport report = Verify(problem, analysis.components, analysis.costs.costs, analysis.energies.relative, o);
+  if (!report.status.ok()) throw InputError(problem.source, "", report.status.message());
 
-  const nlohmann::json doc = ReportJson(report, run, energies);
-  if (!args.out.empty()) WriteFileAtomically(args.out, "verify.json", doc.dump(2) + "\n");
-  if (args.json) {
-    std::cout << doc.dump(2) << "\n";
-  } else {
-    std::cout << (problem.name.empty() ? problem.source : problem.name) << "\n\nstep sizes"
-              << (report.automatic_step_sizes ? " (automatic)" : "") << ":";
-    for (double eta : report.step_sizes) std::cout << " " << FormatNumber(eta, 4);
-    std::cout << "\n\n";
-    Table table({"check", "predicted", "measured", "95% interval", "verdict"});
-    for (const VerifyCheck& c : report.checks) {
-      table.AddRow({c.name, FormatNumber(c.predicted, 5), FormatNumber(c.measured, 5),
-                    "[" + FormatNumber(c.lower, 4) + ", " + FormatNumber(c.upper, 4) + "]", c.verdict});
-    }
-    std::cout << table.ToString();
-    for (const VerifyCheck& c : report.checks) {
-      if (c.verdict != "pass" || c.name.rfind("collapse", 0) == 0) std::cout << "  " << c.name << ": " << c.detail << "\n";
-    }
-    std::cout << "\n" << AssumptionLines(report.assumptions);
-    std::cout << "verdict: " << report.verdict
-              << (report.verdict_reason.empty() ? "" : " (" + report.verdict_reason + ")") << "\n";
-    if (!args.out.empty()) std::cout << "wrote " << args.out << "/verify.json\n";
-  }
-  return report.verdict == "pass" ? kExitOk : kExitFailure;
+  CommandOutput out;
+  out.doc = ToJson(report, analysis);
+  out.files = {{"verify.json", out.doc.dump(2) + "\n"}};
+  out.text = VerifyText(problem, report);
+  out.wrote = "verify.json";
+  Emit(out, args.out, args.json);
+  return report.verdict == Verdict::kPass ? kExitOk : kExitFailure;
 }
 
 }  // namespace

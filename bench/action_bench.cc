@@ -51,7 +51,7 @@ Eigen::MatrixXd StraightLine() {
 
 void BM_PathStringMethod(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  const NoiseGeometry geometry(*Himmelblau().objective, *Himmelblau().noise.covariance);
+  const NoiseGeometry geometry(*Himmelblau().objective, *Himmelblau().noise.covariance());
   ActionSolver::Options options;
   options.initial_segments = options.max_segments = n;
   ActionSolver::Summary summary;
@@ -98,7 +98,7 @@ class DiscreteActionFunction final : public ceres::FirstOrderFunction {
 
 void BM_PathLbfgs(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  const NoiseGeometry geometry(*Himmelblau().objective, *Himmelblau().noise.covariance);
+  const NoiseGeometry geometry(*Himmelblau().objective, *Himmelblau().noise.covariance());
   const Eigen::MatrixXd initial = ActionSolver::Resample(StraightLine(), n);
   ceres::GradientProblemSolver::Summary summary;
   for (auto _ : state) {

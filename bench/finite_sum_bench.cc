@@ -89,7 +89,7 @@ void BM_AnalyzeRobustRegression(benchmark::State& state) {
     TransitionCostSolver::Summary summary;
     const TransitionCosts t = TransitionCostSolver({}).Solve(p, c, &summary);
     benchmark::DoNotOptimize(t.costs.data());
-    if (!summary.success) state.SkipWithError(summary.error.c_str());
+    if (!summary.status.ok()) state.SkipWithError(summary.status.message().c_str());
   }
 }
 
@@ -120,7 +120,7 @@ void BM_SimulateFiniteSum(benchmark::State& state) {
     Simulator::Summary summary;
     const SimulationResult r = Simulator(o).Simulate(p, c, &summary);
     benchmark::DoNotOptimize(r.occupation.data());
-    if (!summary.success) state.SkipWithError(summary.error.c_str());
+    if (!summary.status.ok()) state.SkipWithError(summary.status.message().c_str());
   }
   state.SetItemsProcessed(state.iterations() * o.chains * o.steps);
 }

@@ -66,7 +66,7 @@ void BM_Simulate(benchmark::State& state, bool expression) {
     Simulator::Summary summary;
     const SimulationResult r = Simulator(o).Simulate(setup.problem, setup.components, &summary);
     benchmark::DoNotOptimize(r.occupation.data());
-    if (!summary.success) state.SkipWithError(summary.error.c_str());
+    if (!summary.status.ok()) state.SkipWithError(summary.status.message().c_str());
   }
   state.SetItemsProcessed(state.iterations() * kChains * kSteps);
   state.SetLabel(PhiloxInstructionSet());
@@ -96,7 +96,7 @@ void BM_SimulateHot(benchmark::State& state) {
     Simulator::Summary summary;
     const SimulationResult r = Simulator(o).Simulate(setup->problem, setup->components, &summary);
     benchmark::DoNotOptimize(r.occupation.data());
-    if (!summary.success) state.SkipWithError(summary.error.c_str());
+    if (!summary.status.ok()) state.SkipWithError(summary.status.message().c_str());
   }
   state.SetItemsProcessed(state.iterations() * kChains * kHotSteps);
 }

@@ -278,16 +278,16 @@ void ExpandTree(const ContractionForest& forest, int root, std::vector<char>& co
 Energies ComputeEnergies(const Eigen::MatrixXd& costs, const EnergiesOptions& options) {
   Energies result;
   if (!(std::isfinite(options.tie_tolerance) && options.tie_tolerance >= 0.0)) {
-    result.error = "Invalid configuration. EnergiesOptions::tie_tolerance = " +
-                   std::to_string(options.tie_tolerance) +
-                   ". Violated constraint: finite and >= 0";
+    result.status = Status(StatusCode::kInvalidOptions, "Invalid configuration. EnergiesOptions::tie_tolerance = " +
+                                                            std::to_string(options.tie_tolerance) +
+                                                            ". Violated constraint: finite and >= 0");
     return result;
   }
-  result.error = ValidateCostMatrix(costs);
-  if (!result.error.empty()) {
-    result.error = "Invalid cost matrix: " + result.error;
+  if (std::string invalid = ValidateCostMatrix(costs); !invalid.empty()) {
+    result.status = Status(StatusCode::kInvalidInput, "Invalid cost matrix: " + invalid);
     return result;
   }
+  result.status = Status::Ok();
 
   const int p = static_cast<int>(costs.rows());
   result.absolute = Eigen::VectorXd::Constant(p, kInf);

@@ -9,6 +9,8 @@
 
 #include <Eigen/Core>
 
+#include "solver/io/status.h"
+
 namespace ldsgd {
 
 struct EnergiesOptions {
@@ -27,9 +29,9 @@ struct Energies {
   // trees[i][j] = the node j moves to in root i's optimal in-arborescence; -1 for j == i, and the
   // whole row empty when E_i = +inf. absolute[i] is exactly the sum of costs(j, trees[i][j]).
   std::vector<std::vector<int>> trees;
-  // "" on success; else why nothing was computed (invalid cost matrix or options), and the other
+  // ok, or kInvalidInput (cost matrix) / kInvalidOptions saying why nothing was computed; the other
   // fields are empty. The kernel never throws.
-  std::string error;
+  Status status;
 };
 
 // All roots at once: one rootless Edmonds/Tarjan contraction, O(m log p) for m finite costs, then

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  g++ cmake make pkg-config
+  g++ cmake make pkg-config python3
   libceres-dev libeigen3-dev libboost-graph-dev
   nlohmann-json3-dev libcli11-dev librandom123-dev
   libgtest-dev libgmock-dev libbenchmark-dev

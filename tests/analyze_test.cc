@@ -14,8 +14,7 @@
 
 #include "graph/energies.h"
 #include "graph/induced_chain.h"
-#include "solver/theory/predictions.h"
-#include "solver/action/transition_costs.h"
+#include "solver/analysis/analysis.h"
 
 namespace ldsgd {
 namespace {
@@ -33,20 +32,18 @@ struct Pipeline {
   std::vector<CriticalComponent> components;
   TransitionCosts costs;
   Energies energies;
+  Predictions predictions;
 };
 
-Pipeline RunPipeline(Problem problem) {
-  Pipeline r{std::move(problem), {}, {}, {}};
-  r.components = CriticalPointFinder({}).Find(*r.problem.objective, r.problem.domain, nullptr);
-  TransitionCostSolver::Summary summary;
-  r.costs = TransitionCostSolver({}).Solve(r.problem, r.components, &summary);
-  EXPECT_TRUE(summary.success) << summary.error;
-  // As `analyze` does: ties within 10x the actions' relative tolerance (1e-8 by default).
-  EnergiesOptions options;
-  options.tie_tolerance = 1e-7;
-  r.energies = ComputeEnergies(r.costs.costs, options);
-  EXPECT_EQ(r.energies.error, "");
-  return r;
+// The real pipeline, Analyze() with its default options (ties within 10x the actions' tolerance).
+Pipeline RunPipeline(Problem problem, std::vector<double> step_sizes = {}) {
+  AnalysisOptions options;
+  options.step_sizes = std::move(step_sizes);
+  AnalysisSummary summary;
+  Analysis a = Analyze(problem, options, &summary);
+  EXPECT_TRUE(summary.status.ok()) << summary.status.message();
+  return {std::move(problem), std::move(a.components), std::move(a.costs), std::move(a.energies),
+          std::move(a.predictions)};
 }
 
 // THEORY.md section 5: isotropic noise, E_i - E_min = 2 (f_i - f_min) / sigma^2 for EVERY component.
@@ -109,8 +106,8 @@ TEST(Analyze, InducedChainConvergesToTheEnergiesOnHimmelblau) {
 }
 
 TEST(Analyze, LaplaceMassesOfHimmelblauMinima) {
-  const Pipeline r = RunPipeline(Load("himmelblau.json"));
-  const Predictions p = Predict(r.problem, r.components, r.energies.relative, {0.003});
+  const Pipeline r = RunPipeline(Load("himmelblau.json"), {0.003});
+  const Predictions& p = r.predictions;
   ASSERT_EQ(p.steps.size(), 1u);
   // THEORY.md case 4 by position.
   const std::vector<std::pair<Eigen::Vector2d, double>> expected = {
@@ -131,9 +128,9 @@ TEST(Analyze, LaplaceMassesOfHimmelblauMinima) {
 }
 
 TEST(Analyze, TiltedDoubleWellMassRatioPrefactor) {
-  const Pipeline r = RunPipeline(Load("tilted_double_well.json"));
   const double eta = 0.1;
-  const Predictions p = Predict(r.problem, r.components, r.energies.relative, {eta});
+  const Pipeline r = RunPipeline(Load("tilted_double_well.json"), {eta});
+  const Predictions& p = r.predictions;
   // THEORY.md case 1: mu(R)/mu(L) ~ 1.1657 exp(-0.399494 / eta).
   const double ratio = p.steps[0].laplace_mass[1] / p.steps[0].laplace_mass[0];
   EXPECT_NEAR(ratio / std::exp(-0.399494 / eta), 1.1657, 1e-4 + 1.1657 * 0.399494 * 2e-6 / eta);

@@ -17,7 +17,7 @@ using test::Load;
 
 const AssumptionCheck& Check(const AssumptionReport& r, const std::string& name) {
   for (const AssumptionCheck& c : r.checks) {
-    if (c.name == name) return c;
+    if (ToString(c.name) == name) return c;
   }
   ADD_FAILURE() << "no check " << name;
   static const AssumptionCheck none;
@@ -38,7 +38,7 @@ TEST(Assumptions, AllHoldOnTheReferenceProblems) {
                            "tilted_double_well_finite_sum.json", "tilted_double_well_2d_finite_sum.json"}) {
     SCOPED_TRACE(file);
     const AssumptionReport r = Checked(Load(file));
-    for (const AssumptionCheck& c : r.checks) EXPECT_TRUE(c.holds) << c.name << ": " << c.where << ": " << c.detail;
+    for (const AssumptionCheck& c : r.checks) EXPECT_TRUE(c.holds) << ToString(c.name) << ": " << c.where << ": " << c.detail;
     EXPECT_TRUE(r.predictions_reliable());
     EXPECT_EQ(r.FailedSummary(), "");
   }
@@ -119,9 +119,9 @@ TEST(Assumptions, DivergedChainsFailTheDivergenceCheck) {
   o.chains = 64;
   o.step_sizes = {0.3, 0.8};
   const VerifyReport v = Verify(p, comps, Eigen::MatrixXd::Zero(1, 1), Eigen::VectorXd::Zero(1), o);
-  ASSERT_EQ(v.error, "");
+  ASSERT_EQ(v.status.message(), "");
   bool diverged = false;
-  for (const AssumptionCheck& a : v.assumptions.checks) diverged = diverged || (a.name == "no_divergence" && !a.holds);
+  for (const AssumptionCheck& a : v.assumptions.checks) diverged = diverged || (a.name == Assumption::kNoDivergence && !a.holds);
   EXPECT_TRUE(diverged);
 }
 

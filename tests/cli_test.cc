@@ -240,6 +240,34 @@ TEST_F(Cli, AnalyzeSaysWhenAnInfiniteCostIsNotCertified) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["uncertified_infinite_costs"].size(), 0u);
 }
 
+// Issue 12: a state-dependent covariance that is positive semi-definite and vanishes at a critical
+// point is an assumption that fails (warning, unreliable predictions, exit 0), not bad input; one
+// that is negative at a component stays a one-line input error naming the file and the noise.
+TEST_F(Cli, AnalyzeWarnsWhereTheCovarianceVanishesAndRejectsANegativeOne) {
+  const std::string vanishing = Write("vanishing.json", R"({"variables": ["x"], "objective": "x^4/4 - x^2/2",
+      "noise": {"type": "gaussian", "covariance": [["x^2"]]}, "domain": {"lower": [-2], "upper": [2]}})");
+  Result r = Run("analyze " + vanishing + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["assumptions"][0]["name"], "noise_positive_definite");
+  EXPECT_EQ(j["assumptions"][0]["holds"], false);
+  EXPECT_EQ(j["predictions"]["reliable"], false);
+  r = Run("analyze " + vanishing);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("warning: assumption noise_positive_definite fails at component 2 (0)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("UNRELIABLE"), std::string::npos) << r.out;
+
+  const std::string negative = Write("negative.json", R"({"variables": ["x"], "objective": "x^4/4 - x^2/2 + 0.1*x",
+      "noise": {"type": "gaussian", "covariance": [["1 + 2*x"]]}, "domain": {"lower": [-2], "upper": [2]}})");
+  r = Run("analyze " + negative + " --out " + (dir_ / "out").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("ldsgd: error: " + negative + ": field 'noise': the noise covariance is not positive definite", 0), 0u)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
 TEST_F(Cli, AnalyzeBadInputWritesNothing) {
   const std::string file = Write("bad.json", R"({"variables": ["x"], "objective": "x^", "noise": {"type": "gaussian", "sigma": 1}, "domain": {"lower": [0], "upper": [1]}})");
   const Result r = Run("analyze " + file + " --out " + (dir_ / "out").string());

@@ -26,7 +26,7 @@ std::vector<CriticalComponent> Find(const Problem& p, int threads = 0) {
   options.num_threads = threads;
   CriticalPointFinder::Summary summary;
   std::vector<CriticalComponent> c = CriticalPointFinder(options).Find(*p.objective, p.domain, &summary);
-  EXPECT_TRUE(summary.success) << summary.error;
+  EXPECT_TRUE(summary.status.ok()) << summary.status.message();
   return c;
 }
 
@@ -189,8 +189,8 @@ TEST(CriticalPoints, InvalidOptionsAreReportedInTheSummary) {
   options.gradient_tolerance = -1;
   CriticalPointFinder::Summary summary;
   EXPECT_TRUE(CriticalPointFinder(options).Find(*p.objective, p.domain, &summary).empty());
-  EXPECT_FALSE(summary.success);
-  EXPECT_EQ(summary.error,
+  EXPECT_FALSE(summary.status.ok());
+  EXPECT_EQ(summary.status.message(),
             "Invalid configuration. Options::gradient_tolerance = -1. Violated constraint: "
             "gradient_tolerance > 0");
 }

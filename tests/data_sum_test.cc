@@ -166,8 +166,8 @@ TEST_F(DataSumFiles, CaseThreeFromADatasetEqualsTheSumForm) {
   Simulator::Summary sa, sb;
   const SimulationResult ra = Simulator(o).Simulate(data, a.components, &sa);
   const SimulationResult rb = Simulator(o).Simulate(sum, b.components, &sb);
-  ASSERT_TRUE(sa.success) << sa.error;
-  ASSERT_TRUE(sb.success) << sb.error;
+  ASSERT_TRUE(sa.status.ok()) << sa.status.message();
+  ASSERT_TRUE(sb.status.ok()) << sb.status.message();
   // The same drawn indices, the same gradients up to rounding: the same visits.
   EXPECT_EQ(ra.transitions, rb.transitions);
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(ra.occupation[i], rb.occupation[i], 1e-12);

@@ -129,7 +129,7 @@ TEST(FiniteSumCost, DerivativesMatchCentralDifferences) {
       "noise": {"type": "finite_sum", "batch_size": 3},
       "domain": {"lower": [-2, -2], "upper": [2, 2]}})",
                                  "derivatives");
-  const FiniteSumCost cost(p.samples, p.noise.batch_size);
+  const FiniteSumCost cost(p.samples, p.noise.batch_size());
   const double points[][4] = {{-0.6, 0.2, 1.0, 0.3}, {0.3, -0.4, -0.2, 1.0}, {-1.2, 0.5, 0.8, -0.6}};
   for (const auto& q : points) {
     const Eigen::Vector2d x(q[0], q[1]), u(q[2], q[3]);
@@ -201,7 +201,7 @@ TEST(FiniteSumCost, TheoryCaseThreeAtBatchOneAndTwo) {
   // solver's refinement stops on a relative-plus-absolute test, so the two runs may stop at
   // different N: equal to its 1e-8 relative tolerance.
   Problem p2 = Load("tilted_double_well_finite_sum.json");
-  p2.noise.batch_size = 2;
+  p2.noise = p2.noise.WithBatchSize(2);
   const Solved two = Solve(std::move(p2));
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 3; ++j) {
@@ -236,7 +236,7 @@ TEST(FiniteSumCost, GaussianApproximationDiffersAndAgreesInItsLimit) {
   // misses the exact costs by 2% and 11%.
   const Solved exact = Solve(Load("tilted_double_well_finite_sum.json"));
   Problem approx_problem = Load("tilted_double_well_finite_sum.json");
-  approx_problem.noise.gaussian_approximation = true;
+  approx_problem.noise = approx_problem.noise.WithApproximation(NoiseApproximation::kGaussian);
   const Solved approx = Solve(std::move(approx_problem));
   EXPECT_GT(Relative(approx.costs.costs(0, 2), exact.costs.costs(0, 2)), 0.01);
   EXPECT_GT(Relative(approx.costs.costs(1, 2), exact.costs.costs(1, 2)), 0.05);
@@ -247,7 +247,7 @@ TEST(FiniteSumCost, GaussianApproximationDiffersAndAgreesInItsLimit) {
   constexpr double kGaussianLimit = 1e-3;
   Problem limit = QuantileSum(101, 20.0);
   const Solved exact_limit = Solve(limit);
-  limit.noise.gaussian_approximation = true;
+  limit.noise = limit.noise.WithApproximation(NoiseApproximation::kGaussian);
   const Solved approx_limit = Solve(std::move(limit));
   ASSERT_EQ(exact_limit.components.size(), 3u);
   for (int from : {0, 1}) {
@@ -268,7 +268,7 @@ TEST(FiniteSumCost, NoiseTooWeakToClimbGivesInfiniteCosts) {
   EXPECT_EQ(s.costs.costs(2, 0), 0.0);
   // Energies: no component is reachable from every other one, so every energy is +inf.
   const Energies e = ComputeEnergies(s.costs.costs, {});
-  ASSERT_TRUE(e.error.empty()) << e.error;
+  ASSERT_TRUE(e.status.message().empty()) << e.status.message();
   for (int i = 0; i < 3; ++i) EXPECT_EQ(e.absolute[i], kInf);
   // Simulation: chains started in both wells never cross (steps of eta |g_k| <= 0.01 cannot jump
   // the region where every sample pushes downhill).
@@ -280,7 +280,7 @@ TEST(FiniteSumCost, NoiseTooWeakToClimbGivesInfiniteCosts) {
   o.seed = 3;
   Simulator::Summary summary;
   const SimulationResult r = Simulator(o).Simulate(s.problem, s.components, &summary);
-  ASSERT_TRUE(summary.success) << summary.error;
+  ASSERT_TRUE(summary.status.ok()) << summary.status.message();
   EXPECT_EQ(r.diverged, 0);
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 3; ++j) EXPECT_EQ(r.transitions[i][j], 0) << i << " -> " << j;

@@ -35,9 +35,9 @@ TEST(Problem, ParsesExpressionObjective) {
   EXPECT_EQ(p.variables, (std::vector<std::string>{"x", "y"}));
   const double x[2] = {3, 2};
   EXPECT_EQ(p.objective->Value(x), 0.0);
-  EXPECT_EQ(p.noise.type, NoiseType::kGaussian);
-  EXPECT_EQ(p.noise.covariance->kind(), Covariance::Kind::kIsotropic);
-  EXPECT_EQ(p.noise.covariance->At(x)(1, 1), 1.0);
+  EXPECT_EQ(p.noise.type(), NoiseType::kGaussian);
+  EXPECT_EQ(p.noise.covariance()->kind(), Covariance::Kind::kIsotropic);
+  EXPECT_EQ(p.noise.covariance()->At(x)(1, 1), 1.0);
 }
 
 TEST(Problem, ParsesBuiltinWithParamsAndL2) {
@@ -50,7 +50,7 @@ TEST(Problem, ParsesBuiltinWithParamsAndL2) {
   // x^4/4 - x^2/2 + 0.2 x + 0.5/2 x^2
   EXPECT_NEAR(p.objective->Value(&x), std::pow(x, 4) / 4 - x * x / 2 + 0.2 * x + 0.25 * x * x, 1e-15);
   EXPECT_EQ(p.step_sizes, (std::vector<double>{0.1, 0.2}));
-  EXPECT_EQ(p.noise.covariance->sigma(), 2.0);
+  EXPECT_EQ(p.noise.covariance()->sigma(), 2.0);
 }
 
 TEST(Problem, ParsesFiniteSumWithTermsAndL2) {
@@ -62,21 +62,21 @@ TEST(Problem, ParsesFiniteSumWithTermsAndL2) {
   EXPECT_NEAR(p.samples->Value(0, &w), w * w / 2 + 0.05 * w * w, 1e-15);
   EXPECT_NEAR(p.samples->Value(1, &w), -w * w + 0.05 * w * w, 1e-15);
   EXPECT_NEAR(p.objective->Value(&w), (w * w / 2 - w * w) / 2 + 0.05 * w * w, 1e-15);
-  EXPECT_EQ(p.noise.batch_size, 2);
-  EXPECT_FALSE(p.noise.gaussian_approximation);
+  EXPECT_EQ(p.noise.batch_size(), 2);
+  EXPECT_EQ(p.noise.approximation(), NoiseApproximation::kExact);
 }
 
 TEST(Problem, ParsesConstantAndStateDependentCovariance) {
   const Problem c = ParseProblem(Base("\"x^2 + y^2\"", R"({"type": "gaussian", "covariance": [[2, 0.5], [0.5, 1]]})"),
                                  "p.json");
-  EXPECT_EQ(c.noise.covariance->kind(), Covariance::Kind::kConstant);
+  EXPECT_EQ(c.noise.covariance()->kind(), Covariance::Kind::kConstant);
   const Problem s = ParseProblem(
       Base("\"x^2 + y^2\"", R"({"type": "gaussian", "covariance": [["1 + x^2", "0.1*x*y"], ["0.1*y*x", 2]]})"),
       "p.json");
-  ASSERT_EQ(s.noise.covariance->kind(), Covariance::Kind::kStateDependent);
+  ASSERT_EQ(s.noise.covariance()->kind(), Covariance::Kind::kStateDependent);
   const double x[2] = {0.5, 2.0};
   std::vector<Eigen::MatrixXd> d;
-  const Eigen::MatrixXd m = s.noise.covariance->At(x, &d);
+  const Eigen::MatrixXd m = s.noise.covariance()->At(x, &d);
   EXPECT_DOUBLE_EQ(m(0, 0), 1.25);
   EXPECT_DOUBLE_EQ(m(0, 1), 0.1);
   EXPECT_DOUBLE_EQ(m(1, 0), 0.1);

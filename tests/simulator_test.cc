@@ -44,7 +44,7 @@ SimulationResult Simulate(const Problem& p, const std::vector<CriticalComponent>
                           const SimulationOptions& o) {
   Simulator::Summary summary;
   SimulationResult r = Simulator(o).Simulate(p, components, &summary);
-  EXPECT_TRUE(summary.success) << summary.error;
+  EXPECT_TRUE(summary.status.ok()) << summary.status.message();
   return r;
 }
 
@@ -268,7 +268,7 @@ TEST(SgdNoise, FiniteSumDrawsEachTermUniformly) {
 TEST(SgdNoise, FiniteSumBatchAveragesTheDraws) {
   // Batch 2: G is the mean of two draws, so x_1 takes the 6 values -eta (c_i + c_j)/2.
   Problem p = Load("tilted_double_well_finite_sum.json");
-  p.noise.batch_size = 2;
+  p.noise = p.noise.WithBatchSize(2);
   const double eta = 0.1;
   const OneStep s = StepFrom(p, Eigen::VectorXd::Zero(1), eta, kStepChains);
   // Var of the mean of 2 draws of c: Var(c) / 2, Var(c) = 0.686667 (population variance of c).
@@ -279,7 +279,7 @@ TEST(SgdNoise, FiniteSumBatchAveragesTheDraws) {
 
 TEST(SgdNoise, FiniteSumGaussianApproximationStep) {
   Problem p = Load("tilted_double_well_finite_sum.json");
-  p.noise.gaussian_approximation = true;
+  p.noise = p.noise.WithApproximation(NoiseApproximation::kGaussian);
   const Eigen::VectorXd x0 = Eigen::VectorXd::Constant(1, 0.7);
   const double eta = 0.1;
   const double g = 0.7 * 0.7 * 0.7 - 0.7 + 0.1;  // mean of the c_k is 0.1
@@ -663,9 +663,9 @@ TEST(Simulator, InvalidConfigurationsAreReported) {
   auto error = [&](SimulationOptions o) {
     Simulator::Summary summary;
     const SimulationResult r = Simulator(o).Simulate(p, components, &summary);
-    EXPECT_FALSE(summary.success);
+    EXPECT_FALSE(summary.status.ok());
     EXPECT_TRUE(r.per_chain.empty());
-    return summary.error;
+    return summary.status.message();
   };
   SimulationOptions o;
   EXPECT_EQ(error(o),
@@ -731,9 +731,9 @@ TEST(Neighbourhoods, DefaultRadiiFollowTheRule) {
   // linearized chain; R's and q's are capped at 0.45 of the R-q distance.
   const Problem p = Load("tilted_double_well.json");
   const std::vector<CriticalComponent> c = Components(p);
-  std::string error;
-  const auto noise = MakeSgdNoise(p, 0, &error);
-  ASSERT_TRUE(noise) << error;
+  Status status;
+  const auto noise = MakeSgdNoise(p, 0, &status);
+  ASSERT_TRUE(noise) << status.message();
   const double eta = 0.1;
   const std::vector<double> r = DefaultRadii(c, *p.objective, *noise, p.domain, eta);
   const double lambda_left = 3 * c[0].point[0] * c[0].point[0] - 1;

@@ -48,7 +48,7 @@ TEST(Stability, VanishingNoiseMaximumOfCase8) {
   const StabilityAnalyzer analyzer({});
 
   const StabilityReport at_08 = analyzer.Analyze(p, components, 0.8);
-  ASSERT_TRUE(at_08.success) << at_08.error;
+  ASSERT_TRUE(at_08.status.ok()) << at_08.status.message();
   EXPECT_EQ(at_08.batch_size, 1);
   EXPECT_EQ(at_08.num_vanishing(), 1);
   const ComponentStability& c = Only(at_08.components);
@@ -69,22 +69,22 @@ TEST(Stability, VanishingNoiseMaximumOfCase8) {
             "exp(-0.32696323 t)");
 
   const StabilityReport at_03 = analyzer.Analyze(p, components, 0.3);
-  ASSERT_TRUE(at_03.success) << at_03.error;
+  ASSERT_TRUE(at_03.status.ok()) << at_03.status.message();
   const ComponentStability& r = Only(at_03.components);
   EXPECT_GT(r.lyapunov.exponent, 0.0);
   EXPECT_NEAR(r.lyapunov.exponent, Case8Exponent(0.3), kExponentTolerance);  // 1/2 ln 1.12
   EXPECT_EQ(r.stability, Stability::kRepelling);
   EXPECT_NE(r.Conclusion().find("leaves"), std::string::npos);
 
-  EXPECT_FALSE(analyzer.Analyze(p, components, 0.0).success);
-  EXPECT_FALSE(analyzer.Analyze(p, components, -0.1).success);
+  EXPECT_FALSE(analyzer.Analyze(p, components, 0.0).status.ok());
+  EXPECT_FALSE(analyzer.Analyze(p, components, -0.1).status.ok());
 }
 
 TEST(Stability, SweepFindsTheAbsorbingWindowOfCase8) {
   const Problem p = Load("vanishing_noise.json");
   const StepSizeRange range{0.05, 1.95, 39};
   const StabilitySweep s = StabilityAnalyzer({}).Sweep(p, Components(p), range);
-  ASSERT_TRUE(s.success) << s.error;
+  ASSERT_TRUE(s.status.ok()) << s.status.message();
   ASSERT_EQ(s.diagrams.size(), 1u);
   const PhaseDiagram& d = s.diagrams[0];
   EXPECT_TRUE(d.message.empty()) << d.message;
@@ -126,7 +126,7 @@ TEST(Stability, SweepReproducesTheWindowAndTheFastestEscapeForSeveralA) {
                   (a - 1) / 2);
     const Problem p = ParseProblem(problem, "case8.json");
     const StabilitySweep s = StabilityAnalyzer({}).Sweep(p, Components(p), StepSizeRange{0.02, 1.98, 50});
-    ASSERT_TRUE(s.success) << s.error;
+    ASSERT_TRUE(s.status.ok()) << s.status.message();
     ASSERT_EQ(s.diagrams.size(), 1u);
     const PhaseDiagram& d = s.diagrams[0];
     ASSERT_EQ(d.windows.size(), 1u);
@@ -142,7 +142,7 @@ TEST(Stability, SweepReproducesTheWindowAndTheFastestEscapeForSeveralA) {
 TEST(Stability, GaussianNoiseNeverVanishes) {
   const Problem p = Load("tilted_double_well.json");
   const StabilityReport r = StabilityAnalyzer({}).Analyze(p, Components(p), 0.1);
-  ASSERT_TRUE(r.success) << r.error;
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.components.size(), 3u);
   EXPECT_EQ(r.num_vanishing(), 0);
   EXPECT_FALSE(r.not_applicable.empty());
@@ -152,7 +152,7 @@ TEST(Stability, GaussianNoiseNeverVanishes) {
   }
   EXPECT_EQ(r.BriefReport().rfind(kNoVanishingNoise, 0), 0u) << r.BriefReport();
   const StabilitySweep s = StabilityAnalyzer({}).Sweep(p, Components(p), {0.1, 1.0, 5});
-  ASSERT_TRUE(s.success) << s.error;
+  ASSERT_TRUE(s.status.ok()) << s.status.message();
   EXPECT_TRUE(s.diagrams.empty());
 }
 
@@ -161,7 +161,7 @@ TEST(Stability, NoisyFiniteSumHasNoVanishingNoise) {
   // of the order of the gradients themselves.
   const Problem p = Load("tilted_double_well_finite_sum.json");
   const StabilityReport r = StabilityAnalyzer({}).Analyze(p, Components(p), 0.1);
-  ASSERT_TRUE(r.success) << r.error;
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.num_vanishing(), 0);
   EXPECT_TRUE(r.not_applicable.empty());
   for (const ComponentStability& c : r.components) EXPECT_GT(c.noise_ratio, 1e-2);
@@ -195,8 +195,8 @@ TEST(Stability, InvalidOptionsComeBackInTheReport) {
   StabilityOptions o;
   o.vanishing_noise_tolerance = -1;
   const StabilityReport r = StabilityAnalyzer(o).Analyze(p, Components(p), 0.8);
-  EXPECT_FALSE(r.success);
-  EXPECT_NE(r.error.find("vanishing_noise_tolerance"), std::string::npos) << r.error;
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("vanishing_noise_tolerance"), std::string::npos) << r.status.message();
 }
 
 // The prediction against the simulator (solver/simulator.h), the real minibatch chain. At w = 0
@@ -239,7 +239,7 @@ TEST(Stability, SimulatorConvergesToTheMaximumOnlyInsideTheWindow) {
     o.record_final_states = true;
     Simulator::Summary summary;
     const SimulationResult r = Simulator(o).Simulate(p, components, &summary);
-    EXPECT_TRUE(summary.success) << summary.error;
+    EXPECT_TRUE(summary.status.ok()) << summary.status.message();
     Measured m;
     int counted = 0;
     for (const SimulationChain& c : r.per_chain) {
@@ -287,7 +287,7 @@ TEST(Stability, NonCommutingHessiansQrAgreesWithSimulatedSgd) {
   for (const auto& [eta, steps] : std::vector<std::pair<double, long>>{{0.5, 5000}, {0.8, 600}}) {
     SCOPED_TRACE("eta = " + std::to_string(eta));
     const StabilityReport r = StabilityAnalyzer({}).Analyze(p, c, eta);
-    ASSERT_TRUE(r.success) << r.error;
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
     const ComponentStability& s = r.components[0];
     ASSERT_TRUE(s.vanishing_noise);
     ASSERT_EQ(s.lyapunov.method, LyapunovResult::Method::kMonteCarloQR);  // not commuting
@@ -305,7 +305,7 @@ TEST(Stability, NonCommutingHessiansQrAgreesWithSimulatedSgd) {
     }
     Simulator::Summary summary;
     const SimulationResult sim = Simulator(o).Simulate(p, c, &summary);
-    ASSERT_TRUE(summary.success) << summary.error;
+    ASSERT_TRUE(summary.status.ok()) << summary.status.message();
     std::vector<double> rates;
     for (const SimulationChain& chain : sim.per_chain) {
       ASSERT_FALSE(chain.diverged);

@@ -23,7 +23,7 @@ inline Problem Load(const std::string& file) {
 inline std::vector<CriticalComponent> Components(const Problem& p) {
   CriticalPointFinder::Summary summary;
   std::vector<CriticalComponent> c = CriticalPointFinder({}).Find(*p.objective, p.domain, &summary);
-  EXPECT_TRUE(summary.success) << summary.error;
+  EXPECT_TRUE(summary.status.ok()) << summary.status.message();
   return c;
 }
 
@@ -39,7 +39,7 @@ inline Solved Solve(Problem problem) {
   Solved s{std::move(problem), {}, {}, {}};
   s.components = CriticalPointFinder({}).Find(*s.problem.objective, s.problem.domain, nullptr);
   s.costs = TransitionCostSolver({}).Solve(s.problem, s.components, &s.summary);
-  EXPECT_TRUE(s.summary.success) << s.summary.error;
+  EXPECT_TRUE(s.summary.status.ok()) << s.summary.status.message();
   return s;
 }
 

@@ -131,7 +131,7 @@ TEST(TransitionCosts, MullerBrownMatchesTheReference) {
 Problem WithSigma(const std::string& file, double sigma) {
   const Problem base = Load(file);
   Problem p = base;
-  p.noise.covariance = std::make_shared<Covariance>(Covariance::Isotropic(p.dimension(), sigma));
+  p.noise = Noise::Gaussian(std::make_shared<Covariance>(Covariance::Isotropic(p.dimension(), sigma)));
   return p;
 }
 
@@ -209,8 +209,8 @@ TEST(TransitionCosts, CovarianceNotPositiveDefiniteIsReportedWithItsLocation) {
   const std::vector<CriticalComponent> c = CriticalPointFinder({}).Find(*p.objective, p.domain, nullptr);
   TransitionCostSolver::Summary summary;
   TransitionCostSolver({}).Solve(p, c, &summary);
-  EXPECT_FALSE(summary.success);
-  EXPECT_NE(summary.error.find("not positive definite"), std::string::npos) << summary.error;
+  EXPECT_FALSE(summary.status.ok());
+  EXPECT_NE(summary.status.message().find("not positive definite"), std::string::npos) << summary.status.message();
   ASSERT_EQ(summary.not_positive_definite_at.size(), 1);
   EXPECT_LE(1 + 2 * summary.not_positive_definite_at[0], 0.0);
 }
@@ -232,58 +232,7 @@ TEST(TransitionCosts, ResultDoesNotDependOnThreadCount) {
   }
 }
 
-// The property suite (STYLE.md lesson 6), over every problem in data/ (Gaussian and finite-sum).
-TEST(TransitionCosts, PropertiesOnEveryDataProblem) {
-  int gaussian = 0, finite_sum = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(LDSGD_DATA_DIR)) {
-    if (entry.path().extension() != ".json") continue;
-    const Problem problem = LoadProblem(entry.path().string());
-    SCOPED_TRACE(entry.path().filename().string());
-    const std::vector<CriticalComponent> c =
-        CriticalPointFinder({}).Find(*problem.objective, problem.domain, nullptr);
-    TransitionCostSolver::Summary summary;
-    const TransitionCosts t = TransitionCostSolver({}).Solve(problem, c, &summary);
-    ++(problem.noise.type == NoiseType::kFiniteSum ? finite_sum : gaussian);
-    ASSERT_TRUE(summary.success) << summary.error;
-    const int p = static_cast<int>(c.size());
-    const Eigen::MatrixXd& B = t.costs;
-    for (int i = 0; i < p; ++i) {
-      EXPECT_EQ(B(i, i), 0.0);
-      for (int j = 0; j < p; ++j) {
-        EXPECT_GE(B(i, j), 0.0);
-        for (int k = 0; k < p; ++k) {
-          // The closure makes the triangle inequality hold up to rounding of the sums.
-          EXPECT_LE(B(i, j), B(i, k) + B(k, j) + 1e-12 * (1 + B(i, j))) << i << " " << k << " " << j;
-        }
-      }
-    }
-    // Refining N never increases the reported action beyond its error estimate.
-    const ProblemGeometry owner(problem);
-    ASSERT_TRUE(owner.ok()) << owner.error();
-    const NoiseGeometry& geometry = owner.geometry();
-    int checked = 0;
-    for (const TransitionPath& path : t.paths) {
-      if (path.method != CostMethod::kDirect || checked >= 3 || path.nodes.rows() < 2 ||
-          !std::isfinite(B(path.from, path.to))) {
-        continue;
-      }
-      ++checked;
-      // Started from the reported path (a straight start can cross infinite-cost regions of a
-      // finite sum in 2-D: data/coupled_double_well_2d_finite_sum.json).
-      ActionSolver::Options coarse, fine;
-      coarse.max_segments = 64;
-      fine.max_segments = 512;
-      ActionSolver::Summary sc, sf;
-      const ActionPath a = ActionSolver(coarse).Solve(geometry, path.nodes, &sc);
-      const ActionPath b = ActionSolver(fine).Solve(geometry, path.nodes, &sf);
-      ASSERT_TRUE(sc.ok() && sf.ok());
-      EXPECT_LE(b.action, a.action + a.error_estimate + 1e-12 * a.action)
-          << path.from << " -> " << path.to << ": " << sc.FullReport() << "\n" << sf.FullReport();
-    }
-  }
-  EXPECT_GE(gaussian, 8);
-  EXPECT_GE(finite_sum, 2);
-}
+// The property suite over every problem in data/ is tests/property_suite_test.cc.
 
 TEST(TransitionCosts, RingCostToTheMaximumIsTwoOverSigmaSquared) {
   // THEORY.md case 7: B(circle -> origin) = 2 / sigma^2 (f = 1 at the origin, 0 on the circle).

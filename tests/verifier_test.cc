@@ -41,12 +41,12 @@ const VerifyCheck* Find(const VerifyReport& r, const std::string& name) {
 TEST(Verifier, TiltedDoubleWellPasses) {
   const Analysis& a = DoubleWell();
   const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, a.energies.relative, {});
-  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.status.message(), "");
   EXPECT_TRUE(r.automatic_step_sizes);
   ASSERT_EQ(r.step_sizes.size(), 3u);
   for (double eta : r.step_sizes) EXPECT_LT(eta, 2.0 / a.components[0].hessian_eigenvalues.maxCoeff());
-  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, "pass") << c.name << ": " << c.detail;
-  EXPECT_EQ(r.verdict, "pass");
+  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, Verdict::kPass) << c.name << ": " << c.detail;
+  EXPECT_EQ(r.verdict, Verdict::kPass);
   // The Arrhenius slope of log(mu_R / mu_L) is -(E_R - E_L) = -0.399494 (THEORY.md case 1).
   const VerifyCheck* slope = Find(r, "arrhenius[1]");
   ASSERT_NE(slope, nullptr);
@@ -66,9 +66,9 @@ TEST(Verifier, TwoDimensionalFiniteSumPassesWithTheExactCosts) {
   a.energies = ComputeEnergies(a.costs.costs);
   ASSERT_EQ(a.components.size(), 3u);
   const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, a.energies.relative, {});
-  ASSERT_EQ(r.error, "");
-  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, "pass") << c.name << ": " << c.detail;
-  EXPECT_EQ(r.verdict, "pass");
+  ASSERT_EQ(r.status.message(), "");
+  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, Verdict::kPass) << c.name << ": " << c.detail;
+  EXPECT_EQ(r.verdict, Verdict::kPass);
   // Every assumption holds, simulation included (no chain diverged at any step size).
   for (const AssumptionCheck& check : r.assumptions.checks) EXPECT_TRUE(check.holds) << check.name << ": " << check.detail;
   EXPECT_EQ(r.assumptions.checks.size(), 5u + r.step_sizes.size());
@@ -89,7 +89,7 @@ TEST(Verifier, VanishingNoiseShowsTheCollapseInsteadOfEnergies) {
   o.burn_in = 200;
   o.step_sizes = {0.3, 0.8};
   const VerifyReport r = Verify(p, c, Eigen::MatrixXd::Zero(1, 1), Eigen::VectorXd::Zero(1), o);
-  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.status.message(), "");
   ASSERT_EQ(r.checks.size(), 2u);
   const VerifyCheck* absorbing = Find(r, "collapse[0] @ eta=0.8");
   const VerifyCheck* repelling = Find(r, "collapse[0] @ eta=0.3");
@@ -99,26 +99,26 @@ TEST(Verifier, VanishingNoiseShowsTheCollapseInsteadOfEnergies) {
   EXPECT_GE(absorbing->measured, 0.9) << absorbing->detail;
   EXPECT_EQ(repelling->predicted, 0.0);
   EXPECT_LE(repelling->measured, 0.1) << repelling->detail;
-  EXPECT_EQ(r.verdict, "pass");
+  EXPECT_EQ(r.verdict, Verdict::kPass);
   EXPECT_FALSE(r.assumptions.predictions_reliable());  // the energies would not apply
 }
 
 TEST(Verifier, VerdictPolicy) {
   AssumptionReport fine, broken;
-  fine.checks.push_back({"coercive", true, "", "", true});
-  broken.checks.push_back({"coercive", false, "(2)", "", true});
-  const VerifyCheck pass{"a", 0, 0, 0, 0, "pass", ""}, fail{"b", 0, 0, 0, 0, "fail", ""},
-      open{"c", 0, 0, 0, 0, "inconclusive", ""};
+  fine.checks.push_back({Assumption::kCoercive, true, "", "", true});
+  broken.checks.push_back({Assumption::kCoercive, false, "(2)", "", true});
+  const VerifyCheck pass{"a", 0, 0, 0, 0, Verdict::kPass, ""}, fail{"b", 0, 0, 0, 0, Verdict::kFail, ""},
+      open{"c", 0, 0, 0, 0, Verdict::kInconclusive, ""};
   std::string why;
-  EXPECT_EQ(Verdict({pass, pass}, 2, fine, &why), "pass");
-  EXPECT_EQ(Verdict({pass, fail}, 2, broken, &why), "fail");
-  EXPECT_EQ(Verdict({pass, open}, 2, fine, &why), "inconclusive");
-  EXPECT_EQ(Verdict({}, 0, fine, &why), "inconclusive");
+  EXPECT_EQ(OverallVerdict({pass, pass}, 2, fine, &why), Verdict::kPass);
+  EXPECT_EQ(OverallVerdict({pass, fail}, 2, broken, &why), Verdict::kFail);
+  EXPECT_EQ(OverallVerdict({pass, open}, 2, fine, &why), Verdict::kInconclusive);
+  EXPECT_EQ(OverallVerdict({}, 0, fine, &why), Verdict::kInconclusive);
   // Energy checks that pass prove nothing when their assumptions fail...
-  EXPECT_EQ(Verdict({pass, pass}, 2, broken, &why), "inconclusive");
+  EXPECT_EQ(OverallVerdict({pass, pass}, 2, broken, &why), Verdict::kInconclusive);
   EXPECT_EQ(why, "assumptions the predictions need fail: coercive at (2)");
   // ...but collapse checks (after the energy checks) are the theory that applies there.
-  EXPECT_EQ(Verdict({pass}, 0, broken, &why), "pass");
+  EXPECT_EQ(OverallVerdict({pass}, 0, broken, &why), Verdict::kPass);
 }
 
 // Only curved paths climb here (every straight or bent start crosses a region of infinite cost):
@@ -135,9 +135,9 @@ TEST(Verifier, CoupledFiniteSumNeedsCurvedPathsAndPasses) {
   EXPECT_TRUE(std::isfinite(a.costs.costs(0, 2)));
   EXPECT_TRUE(std::isfinite(a.costs.costs(1, 2)));
   const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, a.energies.relative, {});
-  ASSERT_EQ(r.error, "");
-  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, "pass") << c.name << ": " << c.detail;
-  EXPECT_EQ(r.verdict, "pass");
+  ASSERT_EQ(r.status.message(), "");
+  for (const VerifyCheck& c : r.checks) EXPECT_EQ(c.verdict, Verdict::kPass) << c.name << ": " << c.detail;
+  EXPECT_EQ(r.verdict, Verdict::kPass);
   EXPECT_NE(Find(r, "exit[0]"), nullptr);
   EXPECT_NE(Find(r, "exit[1]"), nullptr);
 }
@@ -148,9 +148,9 @@ TEST(Verifier, EnergiesWrongBy30PercentFail) {
     SCOPED_TRACE(factor);
     const Eigen::VectorXd wrong = a.energies.relative * factor;
     const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, wrong, {});
-    ASSERT_EQ(r.error, "");
-    EXPECT_EQ(Find(r, "arrhenius[1]")->verdict, "fail");
-    EXPECT_EQ(r.verdict, "fail");
+    ASSERT_EQ(r.status.message(), "");
+    EXPECT_EQ(Find(r, "arrhenius[1]")->verdict, Verdict::kFail);
+    EXPECT_EQ(r.verdict, Verdict::kFail);
   }
 }
 
@@ -161,23 +161,23 @@ TEST(Verifier, RunTooShortToMixIsInconclusive) {
   o.steps = 2000;
   o.burn_in = 200;
   const VerifyReport r = Verify(a.problem, a.components, a.costs.costs, a.energies.relative, o);
-  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.status.message(), "");
   ASSERT_FALSE(r.checks.empty());
   for (const VerifyCheck& c : r.checks) {
-    EXPECT_EQ(c.verdict, "inconclusive") << c.name << ": " << c.detail;
+    EXPECT_EQ(c.verdict, Verdict::kInconclusive) << c.name << ": " << c.detail;
     EXPECT_NE(c.detail.find("not mixed"), std::string::npos) << c.detail;
   }
-  EXPECT_EQ(r.verdict, "inconclusive");
+  EXPECT_EQ(r.verdict, Verdict::kInconclusive);
 }
 
 TEST(Verifier, InvalidOptionsAreReported) {
   const Analysis& a = DoubleWell();
   VerifyOptions o;
   o.batches = 1;
-  EXPECT_NE(Verify(a.problem, a.components, a.costs.costs, a.energies.relative, o).error, "");
+  EXPECT_NE(Verify(a.problem, a.components, a.costs.costs, a.energies.relative, o).status.message(), "");
   o = VerifyOptions();
   o.step_sizes = {0.1};
-  EXPECT_NE(Verify(a.problem, a.components, a.costs.costs, a.energies.relative, o).error, "");
+  EXPECT_NE(Verify(a.problem, a.components, a.costs.costs, a.energies.relative, o).status.message(), "");
 }
 
 TEST(Verifier, StudentQuantiles) {

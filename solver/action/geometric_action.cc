@@ -20,23 +20,13 @@ NoiseGeometry::NoiseGeometry(const Objective& f, const Covariance& sigma)
 }
 
 ProblemGeometry::ProblemGeometry(const Problem& problem) {
-  if (problem.noise.type == NoiseType::kFiniteSum) {
-    if (!problem.samples || problem.noise.batch_size < 1) {
-      error_ = "finite_sum noise needs the terms of a sum objective and a batch size >= 1";
-      return;
-    }
-    if (problem.noise.gaussian_approximation) {
-      minibatch_ = std::make_unique<Covariance>(
-          Covariance::Minibatch(problem.samples, problem.noise.batch_size));
-      geometry_ = std::make_unique<NoiseGeometry>(*problem.objective, *minibatch_);
-    } else {
-      finite_sum_ = std::make_unique<FiniteSumCost>(problem.samples, problem.noise.batch_size);
-      geometry_ = std::make_unique<NoiseGeometry>(*problem.objective, *finite_sum_);
-    }
-  } else if (problem.noise.covariance) {
-    geometry_ = std::make_unique<NoiseGeometry>(*problem.objective, *problem.noise.covariance);
+  const Noise& noise = problem.noise;
+  if (noise.conjugate_cost()) {
+    geometry_ = std::make_unique<NoiseGeometry>(*problem.objective, *noise.conjugate_cost());
+  } else if (noise.covariance()) {
+    geometry_ = std::make_unique<NoiseGeometry>(*problem.objective, *noise.covariance());
   } else {
-    error_ = "the problem has no noise model";
+    error_ = "finite_sum noise needs the terms of a sum objective and a batch size >= 1";
   }
 }
 
@@ -54,10 +44,10 @@ double NoiseGeometry::Cost(const double* x, const double* u) const {
   return c;
 }
 
-bool NoiseGeometry::PositiveDefiniteAt(const double* x) const {
-  if (finite_sum_ != nullptr) return true;  // no covariance to factor
-  if (sigma_->is_constant()) return true;  // checked when the problem was read
-  return sigma_->At(x).llt().info() == Eigen::Success;
+Definiteness NoiseGeometry::DefinitenessAt(const double* x) const {
+  if (finite_sum_ != nullptr) return Definiteness::kPositive;  // no covariance to factor
+  if (sigma_->is_constant()) return Definiteness::kPositive;  // checked when the problem was read
+  return Noise::Classify(sigma_->At(x), f_.Gradient(Eigen::Map<const Eigen::VectorXd>(x, d_)));
 }
 
 bool FindNonPositiveDefinite(const NoiseGeometry& geometry, const Eigen::MatrixXd& nodes,
@@ -67,7 +57,8 @@ bool FindNonPositiveDefinite(const NoiseGeometry& geometry, const Eigen::MatrixX
       if (half == 1 && k + 1 == nodes.rows()) break;
       const Eigen::VectorXd x = half == 0 ? Eigen::VectorXd(nodes.row(k).transpose())
                                           : Eigen::VectorXd(0.5 * (nodes.row(k) + nodes.row(k + 1)).transpose());
-      if (!geometry.PositiveDefiniteAt(x.data())) {
+      const Definiteness d = geometry.DefinitenessAt(x.data());
+      if (d == Definiteness::kIndefinite || d == Definiteness::kNotFinite) {
         *where = x;
         return true;
       }

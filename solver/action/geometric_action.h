@@ -30,6 +30,7 @@
 
 #include "solver/noise/covariance.h"
 #include "solver/noise/finite_sum_cost.h"
+#include "solver/noise/noise.h"
 #include "solver/objective/objective.h"
 #include "solver/problem/problem.h"
 
@@ -49,8 +50,8 @@ class NoiseGeometry {
   // solve failed, +inf where finite-sum noise cannot move along u.
   double Cost(const double* x, const double* u) const;
 
-  // Whether Sigma(x) is symmetric positive definite (Cholesky succeeds).
-  bool PositiveDefiniteAt(const double* x) const;
+  // Sigma(x) by the one definition (Noise::Classify); the finite sum has no covariance to factor.
+  Definiteness DefinitenessAt(const double* x) const;
 
   // The segment residual r(a, b) with |r|^2 = c((a+b)/2, b-a), for T = double or ceres::Jet.
   // Derivatives are exact: the Jet parts of grad f and Sigma at the midpoint are lifted from the
@@ -241,8 +242,6 @@ class ProblemGeometry {
   const NoiseGeometry& geometry() const { return *geometry_; }
 
  private:
-  std::unique_ptr<FiniteSumCost> finite_sum_;
-  std::unique_ptr<Covariance> minibatch_;
   std::unique_ptr<NoiseGeometry> geometry_;
   std::string error_;
 };
@@ -251,7 +250,9 @@ class ProblemGeometry {
 // +inf where Sigma fails to be positive definite at some midpoint.
 double DiscreteAction(const NoiseGeometry& geometry, const Eigen::MatrixXd& nodes);
 
-// The first node or segment midpoint of the path where Sigma is not positive definite, if any.
+// The first node or segment midpoint of the path where Sigma is not a covariance (indefinite, or not
+// finite), if any. Where it is only singular (positive semi-definite: the noise vanishes in some
+// direction) the assumption checks report it; the path's cost is still defined off that point.
 bool FindNonPositiveDefinite(const NoiseGeometry& geometry, const Eigen::MatrixXd& nodes,
                              Eigen::VectorXd* where);
 

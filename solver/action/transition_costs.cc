@@ -11,9 +11,7 @@
 #include <memory>
 #include <sstream>
 
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/floyd_warshall_shortest.hpp>
-
+#include "graph/closure.h"
 #include "solver/numerics/parallel.h"
 #include "solver/action/spanning_path.h"
 
@@ -21,63 +19,6 @@ namespace ldsgd {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Shortest-path closure of a cost matrix (+inf = no edge) with Boost.Graph's Floyd-Warshall.
-// GCC 12 reports a false -Wmaybe-uninitialized inside Boost's edge iterators here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-Eigen::MatrixXd Closure(const Eigen::MatrixXd& edges) {
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
-                                      boost::property<boost::edge_weight_t, double>>;
-  const int p = static_cast<int>(edges.rows());
-  Graph g(p);
-  for (int i = 0; i < p; ++i) {
-    for (int j = 0; j < p; ++j) {
-      if (i != j && std::isfinite(edges(i, j))) boost::add_edge(i, j, edges(i, j), g);
-    }
-  }
-  std::vector<std::vector<double>> d(p, std::vector<double>(p));
-  boost::floyd_warshall_all_pairs_shortest_paths(
-      g, d, boost::distance_inf(kInf).distance_zero(0.0));
-  Eigen::MatrixXd out(p, p);
-  for (int i = 0; i < p; ++i) {
-    for (int j = 0; j < p; ++j) out(i, j) = i == j ? 0.0 : d[i][j];
-  }
-  return out;
-}
-#pragma GCC diagnostic pop
-
-bool Near(double a, double b) {
-  return std::abs(a - b) <= 1e-12 * std::max({1.0, std::abs(a), std::abs(b)});
-}
-
-// The route i -> ... -> j realizing closed(i, j) through edges(): the last hop k -> j is an edge
-// with closed(i, k) + edges(k, j) = closed(i, j); lowest k first, for determinism.
-std::vector<int> Route(const Eigen::MatrixXd& edges, const Eigen::MatrixXd& closed, int i, int j) {
-  std::vector<int> reversed = {j};
-  std::vector<bool> seen(edges.rows(), false);
-  seen[j] = true;
-  int current = j;
-  while (current != i) {
-    int hop = -1;
-    if (std::isfinite(edges(i, current)) && Near(edges(i, current), closed(i, current))) {
-      hop = i;
-    } else {
-      for (int k = 0; k < edges.rows(); ++k) {
-        if (k == i || seen[k] || !std::isfinite(edges(k, current))) continue;
-        if (Near(closed(i, k) + edges(k, current), closed(i, current))) {
-          hop = k;
-          break;
-        }
-      }
-    }
-    if (hop < 0) return {};  // cannot happen for a consistent closure
-    seen[hop] = true;
-    reversed.push_back(hop);
-    current = hop;
-  }
-  return {reversed.rbegin(), reversed.rend()};
-}
 
 Eigen::MatrixXd Polyline(std::initializer_list<Eigen::VectorXd> points) {
   Eigen::MatrixXd m(points.size(), points.begin()->size());
@@ -129,16 +70,254 @@ bool PassesThroughOther(const Job& job, const std::vector<CriticalComponent>& co
   return false;
 }
 
-}  // namespace
+// The coarse pass only ranks routes (to prune_margin): two rounds of a few dozen iterations do.
+constexpr int kCoarseMaxRounds = 2;
+constexpr int kCoarseMaxIterations = 50;
+// Bent initial paths for finite sums in d >= 2: the chord's midpoint displaced along at most this
+// many normal directions, by these multiples of the chord length.
+constexpr int kBentNormals = 2;
+constexpr double kBendOffsets[] = {-1.0, -0.5, 0.5, 1.0};
+// A coarse path with a node within this many segment lengths of another component already runs
+// through it; a refined path within kSplitReach runs through it (its value comes from the closure).
+constexpr double kCoarseReach = 1.0;
+constexpr double kSplitReach = 1.5;
 
-const char* ToString(CostMethod method) {
-  switch (method) {
-    case CostMethod::kGradientFlow: return "gradient_flow";
-    case CostMethod::kDirect: return "direct";
-    case CostMethod::kClosure: return "closure";
+using PairMap = std::map<std::pair<int, int>, const Job*>;
+
+// The state of one Solve: the stages below fill it in order.
+struct CostRun {
+  const TransitionCostSolver::Options& o;
+  const Problem& problem;
+  const std::vector<CriticalComponent>& components;
+  const NoiseGeometry& geometry;
+  TransitionCostSolver::Summary& s;
+  int p = 0;
+  std::map<std::pair<int, int>, Eigen::MatrixXd> flow;  // zero-cost pairs and their flow paths
+  std::vector<Job> coarse, refined;
+  Eigen::MatrixXd edges;  // direct refined values (+inf: none), flow pairs 0
+  PairMap direct;         // the refined job behind each finite edge that is not a flow pair
+
+  void SolveJobs(std::vector<Job>& jobs, std::size_t first, const ActionSolver& solver) const {
+    ParallelFor(static_cast<int>(jobs.size() - first), o.num_threads, [&](int n) {
+      Job& job = jobs[first + n];
+      job.result = solver.Solve(geometry, job.initial, &job.summary);
+    });
   }
-  return "unknown";
+
+  // Every pair without a flow connection, along its chord and through each saddle within the
+  // detour factor.
+  void AddCoarseJobs() {
+    for (int i = 0; i < p; ++i) {
+      for (int j = 0; j < p; ++j) {
+        if (i == j || flow.count({i, j})) continue;
+        const auto [a, b] = Ends(components[i], components[j]);
+        coarse.push_back({i, j, Polyline({a, b}), {}, {}});
+        for (int k = 0; k < p; ++k) {
+          const CriticalComponent& saddle = components[k];
+          if (k == i || k == j || saddle.type != CriticalType::kSaddle) continue;
+          const Eigen::VectorXd& x = saddle.point;
+          if ((a - x).norm() + (x - b).norm() <= o.detour_factor * (a - b).norm()) {
+            coarse.push_back({i, j, Polyline({a, x, b}), {}, {}});
+          }
+        }
+      }
+    }
+  }
+
+  // Finite sums in d >= 2: a pair whose every initial path crosses a region the sample steps cannot
+  // move through (cost +inf) may still be joined by a curved path. Try bent initial paths, and a
+  // path pulled to where the sample gradients surround 0 (spanning_path.h).
+  void AddBentJobs(const ActionSolver& coarse_solver) {
+    std::map<std::pair<int, int>, bool> finite;
+    for (const Job& job : coarse) {
+      finite[{job.from, job.to}] = finite[{job.from, job.to}] ||
+                                   (job.summary.ok() && std::isfinite(job.result.action));
+    }
+    const std::size_t first_pass = coarse.size();
+    for (const auto& [key, ok] : finite) {
+      if (ok) continue;
+      const auto [a, b] = Ends(components[key.first], components[key.second]);
+      const Eigen::VectorXd chord = b - a;
+      // Normal directions: the chord's orthogonal complement (full QR of the chord).
+      const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(chord).householderQ();
+      for (int n = 1; n < std::min<int>(kBentNormals + 1, static_cast<int>(q.cols())); ++n) {
+        for (const double offset : kBendOffsets) {
+          const Eigen::VectorXd bend = 0.5 * (a + b) + offset * chord.norm() * q.col(n);
+          coarse.push_back({key.first, key.second, Polyline({a, bend, b}), {}, {}});
+        }
+      }
+      coarse.push_back({key.first, key.second, SpanningInitialPath(*problem.samples, a, b), {}, {}});
+    }
+    SolveJobs(coarse, first_pass, coarse_solver);
+  }
+
+  // The theory needs Sigma positive definite wherever it is used: say where it is not, rather
+  // than print costs that skipped those paths.
+  bool CoarsePathsDefinite() {
+    for (const Job& job : coarse) {
+      if (job.summary.termination == ActionSolver::Termination::kNotPositiveDefinite) {
+        s.status = Status(StatusCode::kInvalidInput,
+                          job.summary.message + " (on the initial path from component " +
+                              std::to_string(job.from) + " to " + std::to_string(job.to) + ")");
+        s.not_positive_definite_at = job.summary.where;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The cheapest successful coarse job of each pair.
+  PairMap BestCoarse() const {
+    PairMap best;
+    for (const Job& job : coarse) {
+      if (!job.summary.ok()) continue;
+      auto it = best.find({job.from, job.to});
+      if (it == best.end() || job.result.action < it->second->result.action) best[{job.from, job.to}] = &job;
+    }
+    return best;
+  }
+
+  // The pairs whose direct path competes with every route through other components are refined;
+  // those whose coarse path already runs through another component go to `skipped`.
+  void SelectRefined(const PairMap& best, std::vector<const Job*>* skipped) {
+    Eigen::MatrixXd coarse_edges = Eigen::MatrixXd::Constant(p, p, kInf);
+    for (const auto& [key, job] : best) coarse_edges(key.first, key.second) = job->result.action;
+    for (const auto& [key, path] : flow) coarse_edges(key.first, key.second) = 0.0;
+    const Eigen::MatrixXd coarse_closed = ShortestPathClosure(coarse_edges);
+    for (const auto& [key, job] : best) {
+      const auto [i, j] = key;
+      double via = kInf;
+      for (int k = 0; k < p; ++k) {
+        if (k != i && k != j) via = std::min(via, coarse_closed(i, k) + coarse_closed(k, j));
+      }
+      if (job->result.action > via * (1.0 + o.prune_margin) + o.action.absolute_tolerance) continue;
+      // Already through another component at the coarse level: its value will come from the
+      // closure, so refining it would be wasted, unless the closure disagrees with its coarse
+      // value (checked after the closure).
+      if (PassesThroughOther(*job, components, kCoarseReach)) {
+        skipped->push_back(job);
+        continue;
+      }
+      refined.push_back({i, j, job->result.nodes, {}, {}});
+    }
+  }
+
+  // The closure of the refined direct values and the flow pairs (fills edges and direct).
+  Eigen::MatrixXd ClosureOfRefined() {
+    edges = Eigen::MatrixXd::Constant(p, p, kInf);
+    direct.clear();
+    s.split_pairs = s.unconverged = 0;
+    for (const Job& job : refined) {
+      if (!job.summary.ok()) continue;
+      // A minimum-action path through another critical component k is the concatenation of the
+      // optimal i -> k and k -> j paths, and the closure finds that sum from paths whose ends sit
+      // exactly on the critical points. The direct value of such a path is not used: near a point
+      // where grad f = 0 the midpoint rule undercharges the segment that straddles it, by more than
+      // the Richardson estimate can see (seen on Muller-Brown: 1e-3 too low through a saddle).
+      if (PassesThroughOther(job, components, kSplitReach)) {
+        ++s.split_pairs;
+        continue;
+      }
+      if (job.summary.termination == ActionSolver::Termination::kMaxSegments) ++s.unconverged;
+      edges(job.from, job.to) = job.result.action;
+      direct[{job.from, job.to}] = &job;
+    }
+    for (const auto& [key, path] : flow) edges(key.first, key.second) = 0.0;
+    for (int i = 0; i < p; ++i) edges(i, i) = 0.0;
+    return ShortestPathClosure(edges);
+  }
+
+  // The path of one edge of the closure: its flow path, or its refined direct path.
+  void EdgePath(int i, int j, TransitionPath& t) const {
+    if (auto f = flow.find({i, j}); f != flow.end()) {
+      t.method = CostMethod::kGradientFlow;
+      t.nodes = f->second;
+      t.error_estimate = 0.0;
+    } else {
+      const Job* job = direct.at({i, j});
+      t.method = CostMethod::kDirect;
+      t.nodes = job->result.nodes;
+      t.error_estimate = job->result.error_estimate;
+    }
+  }
+
+  // A route through other components: its edges' paths end to end, their error estimates summed.
+  void ConcatenateRoute(TransitionPath& t) const {
+    std::vector<Eigen::MatrixXd> pieces;
+    int rows = 0;
+    t.error_estimate = 0.0;
+    for (std::size_t k = 0; k + 1 < t.route.size(); ++k) {
+      TransitionPath piece;
+      EdgePath(t.route[k], t.route[k + 1], piece);
+      t.error_estimate += piece.error_estimate;
+      rows += static_cast<int>(piece.nodes.rows());
+      pieces.push_back(std::move(piece.nodes));
+    }
+    t.nodes.resize(rows, problem.dimension());
+    int r = 0;
+    for (const Eigen::MatrixXd& m : pieces) {
+      t.nodes.middleRows(r, m.rows()) = m;
+      r += static_cast<int>(m.rows());
+    }
+  }
+
+  // Every ordered pair's path, in row-major order.
+  std::vector<TransitionPath> Paths(const Eigen::MatrixXd& costs) {
+    std::vector<TransitionPath> paths;
+    for (int i = 0; i < p; ++i) {
+      for (int j = 0; j < p; ++j) {
+        if (i == j) continue;
+        TransitionPath t;
+        t.from = i;
+        t.to = j;
+        t.action = costs(i, j);
+        if (std::isfinite(t.action)) {
+          t.route = ClosureRoute(edges, costs, i, j);
+          if (t.route.size() == 2) {
+            EdgePath(i, j, t);
+            if (t.method == CostMethod::kDirect) ++s.direct_pairs;
+          } else {
+            t.method = CostMethod::kClosure;
+            ++s.closure_pairs;
+            ConcatenateRoute(t);
+          }
+          s.max_error_estimate = std::max(s.max_error_estimate, t.error_estimate);
+        }
+        paths.push_back(std::move(t));
+      }
+    }
+    return paths;
+  }
+};
+
+Status ValidateOptions(const TransitionCostSolver::Options& o) {
+  if (o.coarse_segments < 2 || !(o.prune_margin >= 0) || !(o.detour_factor >= 1)) {
+    return Status(StatusCode::kInvalidOptions,
+                  "Invalid configuration. Violated constraint: coarse_segments >= 2, "
+                  "prune_margin >= 0, detour_factor >= 1");
+  }
+  return Status::Ok();
 }
+
+// A covariance that is indefinite (or not finite) at a component is not a covariance: the input
+// is wrong. One that is merely singular there is an assumption that fails (assumptions.h reports
+// it and marks the predictions unreliable); the costs are still computed.
+Status CheckComponents(const NoiseGeometry& geometry, const std::vector<CriticalComponent>& components,
+                       Eigen::VectorXd* where) {
+  for (const CriticalComponent& c : components) {
+    const Definiteness d = geometry.DefinitenessAt(c.point.data());
+    if (d == Definiteness::kPositive || d == Definiteness::kSingular) continue;
+    std::ostringstream message;
+    message << "the noise covariance is not positive definite at component " << c.id << " (";
+    for (int i = 0; i < c.point.size(); ++i) message << (i ? ", " : "") << c.point[i];
+    message << ")";
+    *where = c.point;
+    return Status(StatusCode::kInvalidInput, message.str());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 const TransitionPath& TransitionCosts::path(int from, int to) const {
   const int p = static_cast<int>(costs.rows());
@@ -154,264 +333,88 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
   Summary& s = summary != nullptr ? *summary : local;
   s = Summary();
   TransitionCosts out;
-  const int p = static_cast<int>(components.size());
-  s.components = p;
+  s.components = static_cast<int>(components.size());
   const ProblemGeometry problem_geometry(problem);
   if (!problem_geometry.ok()) {
-    s.error = problem_geometry.error();
+    s.status = Status(StatusCode::kInvalidInput, problem_geometry.error());
     return out;
   }
-  if (options_.coarse_segments < 2 || !(options_.prune_margin >= 0) || !(options_.detour_factor >= 1)) {
-    s.error = "Invalid configuration. Violated constraint: coarse_segments >= 2, prune_margin >= 0, "
-              "detour_factor >= 1";
-    return out;
-  }
+  if (s.status = ValidateOptions(options_); !s.status.ok()) return out;
   const NoiseGeometry& geometry = problem_geometry.geometry();
-  const Options& o = options_;
-  for (const CriticalComponent& c : components) {
-    if (!geometry.PositiveDefiniteAt(c.point.data())) {
-      std::ostringstream message;
-      message << "the noise covariance is not positive definite at component " << c.id << " (";
-      for (int i = 0; i < c.point.size(); ++i) message << (i ? ", " : "") << c.point[i];
-      message << ")";
-      s.error = message.str();
-      s.not_positive_definite_at = c.point;
-      return out;
-    }
-  }
+  s.status = CheckComponents(geometry, components, &s.not_positive_definite_at);
+  if (!s.status.ok()) return out;
+  const bool bent_paths = geometry.is_finite_sum() && problem.dimension() >= 2;
+  CostRun run{options_, problem, components, geometry, s};
+  run.p = s.components;
 
   // 1. Zero-cost pairs by gradient flow.
-  std::map<std::pair<int, int>, Eigen::MatrixXd> flow;
-  for (FlowConnection& c : FindFlowConnections(*problem.objective, problem.domain, components, o.flow)) {
-    flow[{c.from, c.to}] = std::move(c.path);
+  for (FlowConnection& c : FindFlowConnections(*problem.objective, problem.domain, components, options_.flow)) {
+    run.flow[{c.from, c.to}] = std::move(c.path);
   }
-  s.flow_pairs = static_cast<int>(flow.size());
+  s.flow_pairs = static_cast<int>(run.flow.size());
 
   // 2. Coarse pass over every other pair and initial path.
-  std::vector<Job> coarse;
-  for (int i = 0; i < p; ++i) {
-    for (int j = 0; j < p; ++j) {
-      if (i == j || flow.count({i, j})) continue;
-      const auto [a, b] = Ends(components[i], components[j]);
-      coarse.push_back({i, j, Polyline({a, b}), {}, {}});
-      for (int k = 0; k < p; ++k) {
-        const CriticalComponent& saddle = components[k];
-        if (k == i || k == j || saddle.type != CriticalType::kSaddle) continue;
-        const Eigen::VectorXd& x = saddle.point;
-        if ((a - x).norm() + (x - b).norm() <= o.detour_factor * (a - b).norm()) {
-          coarse.push_back({i, j, Polyline({a, x, b}), {}, {}});
-        }
-      }
-    }
-  }
-  ActionSolver::Options coarse_options = o.action;
-  coarse_options.initial_segments = coarse_options.max_segments = o.coarse_segments;
-  // The coarse pass only ranks routes (to 2%): two rounds of a few dozen iterations suffice.
-  coarse_options.max_rounds = std::min(coarse_options.max_rounds, 2);
-  coarse_options.max_iterations = std::min(coarse_options.max_iterations, 50);
+  ActionSolver::Options coarse_options = options_.action;
+  coarse_options.initial_segments = coarse_options.max_segments = options_.coarse_segments;
+  coarse_options.max_rounds = std::min(coarse_options.max_rounds, kCoarseMaxRounds);
+  coarse_options.max_iterations = std::min(coarse_options.max_iterations, kCoarseMaxIterations);
   const ActionSolver coarse_solver(coarse_options);
-  ParallelFor(static_cast<int>(coarse.size()), o.num_threads, [&](int n) {
-    coarse[n].result = coarse_solver.Solve(geometry, coarse[n].initial, &coarse[n].summary);
-  });
-  // Finite sums in d >= 2: a pair whose every initial path crosses a region the sample steps cannot
-  // move through (cost +inf) may still be joined by a curved path. Try bent initial paths through
-  // the chord's midpoint displaced by 1/2 and 1 chord length along the normal directions (at most
-  // two of them); a pair that stays infinite is reported +inf but not certified.
-  if (geometry.is_finite_sum() && problem.dimension() >= 2) {
-    std::map<std::pair<int, int>, bool> finite;
-    for (const Job& job : coarse) {
-      finite[{job.from, job.to}] = finite[{job.from, job.to}] ||
-                                   (job.summary.ok() && std::isfinite(job.result.action));
-    }
-    const std::size_t first_pass = coarse.size();
-    for (const auto& [key, ok] : finite) {
-      if (ok) continue;
-      const auto [a, b] = Ends(components[key.first], components[key.second]);
-      const Eigen::VectorXd chord = b - a;
-      // Normal directions: the chord's orthogonal complement (full QR of the chord).
-      const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(chord).householderQ();
-      for (int n = 1; n < std::min<int>(3, static_cast<int>(q.cols())); ++n) {
-        for (const double offset : {-1.0, -0.5, 0.5, 1.0}) {
-          const Eigen::VectorXd bend = 0.5 * (a + b) + offset * chord.norm() * q.col(n);
-          coarse.push_back({key.first, key.second, Polyline({a, bend, b}), {}, {}});
-        }
-      }
-      // And a path pulled to where the sample gradients surround 0 (spanning_path.h).
-      coarse.push_back({key.first, key.second, SpanningInitialPath(*problem.samples, a, b), {}, {}});
-    }
-    ParallelFor(static_cast<int>(coarse.size() - first_pass), o.num_threads, [&](int n) {
-      Job& job = coarse[first_pass + n];
-      job.result = coarse_solver.Solve(geometry, job.initial, &job.summary);
-    });
-  }
-  s.coarse_solves = static_cast<int>(coarse.size());
-  // The theory needs Sigma positive definite wherever it is used: say where it is not, rather
-  // than print costs that skipped those paths.
-  for (const Job& job : coarse) {
-    if (job.summary.termination == ActionSolver::Termination::kNotPositiveDefinite) {
-      s.error = job.summary.message + " (on the initial path from component " +
-                std::to_string(job.from) + " to " + std::to_string(job.to) + ")";
-      s.not_positive_definite_at = job.summary.where;
-      return out;
-    }
-  }
+  run.AddCoarseJobs();
+  run.SolveJobs(run.coarse, 0, coarse_solver);
+  if (bent_paths) run.AddBentJobs(coarse_solver);
+  s.coarse_solves = static_cast<int>(run.coarse.size());
+  if (!run.CoarsePathsDefinite()) return out;
   const auto t_coarse = std::chrono::steady_clock::now();
   s.coarse_seconds = std::chrono::duration<double>(t_coarse - t0).count();
 
-  Eigen::MatrixXd coarse_edges = Eigen::MatrixXd::Constant(p, p, kInf);
-  std::map<std::pair<int, int>, const Job*> best;
-  for (const Job& job : coarse) {
-    if (!job.summary.ok()) continue;
-    auto it = best.find({job.from, job.to});
-    if (it == best.end() || job.result.action < it->second->result.action) best[{job.from, job.to}] = &job;
-  }
-  for (const auto& [key, job] : best) coarse_edges(key.first, key.second) = job->result.action;
-  for (const auto& [key, path] : flow) coarse_edges(key.first, key.second) = 0.0;
-  const Eigen::MatrixXd coarse_closed = Closure(coarse_edges);
-
-  // 3. Refine the pairs whose direct path competes with every route through other components.
-  // Refinement starts from the coarse path at the coarse resolution: the levels below it would
-  // only repeat work.
-  ActionSolver::Options refine_options = o.action;
-  refine_options.initial_segments = std::max(refine_options.initial_segments, o.coarse_segments);
+  // 3. Refine the pairs whose direct path competes with every route through other components,
+  // from the coarse path at the coarse resolution (the levels below it would only repeat work).
+  ActionSolver::Options refine_options = options_.action;
+  refine_options.initial_segments = std::max(refine_options.initial_segments, options_.coarse_segments);
   refine_options.max_segments = std::max(refine_options.max_segments, refine_options.initial_segments);
   const ActionSolver solver(refine_options);
-  std::vector<Job> refined;
   std::vector<const Job*> skipped;  // coarse path already through another component
-  for (const auto& [key, job] : best) {
-    const auto [i, j] = key;
-    double via = kInf;
-    for (int k = 0; k < p; ++k) {
-      if (k != i && k != j) via = std::min(via, coarse_closed(i, k) + coarse_closed(k, j));
-    }
-    if (job->result.action > via * (1.0 + o.prune_margin) + o.action.absolute_tolerance) continue;
-    // Already through another component at the coarse level (a node within one segment of it):
-    // its value will come from the closure (see below), so refining it would be wasted, unless the
-    // closure disagrees with its coarse value (checked after the closure).
-    if (PassesThroughOther(*job, components, 1.0)) {
-      skipped.push_back(job);
-      continue;
-    }
-    refined.push_back({i, j, job->result.nodes, {}, {}});
-  }
-  auto refine = [&](std::size_t first) {
-    ParallelFor(static_cast<int>(refined.size() - first), o.num_threads, [&](int n) {
-      Job& job = refined[first + n];
-      job.result = solver.Solve(geometry, job.initial, &job.summary);
-    });
-  };
-  refine(0);
-
-  auto closure_of_refined = [&](Eigen::MatrixXd& edges, std::map<std::pair<int, int>, const Job*>& direct) {
-    edges = Eigen::MatrixXd::Constant(p, p, kInf);
-    direct.clear();
-    s.split_pairs = s.unconverged = 0;
-    for (const Job& job : refined) {
-      if (!job.summary.ok()) continue;
-      // A minimum-action path through another critical component k is the concatenation of the
-      // optimal i -> k and k -> j paths, and the closure finds that sum from paths whose ends sit
-      // exactly on the critical points. The direct value of such a path is not used: near a point
-      // where grad f = 0 the midpoint rule undercharges the segment that straddles it, by more than
-      // the Richardson estimate can see (seen on Muller-Brown: 1e-3 too low through a saddle).
-      if (PassesThroughOther(job, components, 1.5)) {
-        ++s.split_pairs;
-        continue;
-      }
-      if (job.summary.termination == ActionSolver::Termination::kMaxSegments) ++s.unconverged;
-      edges(job.from, job.to) = job.result.action;
-      direct[{job.from, job.to}] = &job;
-    }
-    for (const auto& [key, path] : flow) edges(key.first, key.second) = 0.0;
-    for (int i = 0; i < p; ++i) edges(i, i) = 0.0;
-    return Closure(edges);
-  };
-  Eigen::MatrixXd edges;
-  std::map<std::pair<int, int>, const Job*> direct;
-  out.costs = closure_of_refined(edges, direct);
+  run.SelectRefined(run.BestCoarse(), &skipped);
+  run.SolveJobs(run.refined, 0, solver);
+  out.costs = run.ClosureOfRefined();
   // Safeguard for the coarse skip: a skipped pair whose closure exceeds its coarse direct value
   // by more than the pruning margin did not really run through a component; refine it after all.
-  const std::size_t first_late = refined.size();
+  const std::size_t first_late = run.refined.size();
   for (const Job* job : skipped) {
-    if (out.costs(job->from, job->to) > job->result.action * (1.0 + o.prune_margin) + o.action.absolute_tolerance) {
-      refined.push_back({job->from, job->to, job->result.nodes, {}, {}});
+    if (out.costs(job->from, job->to) >
+        job->result.action * (1.0 + options_.prune_margin) + options_.action.absolute_tolerance) {
+      run.refined.push_back({job->from, job->to, job->result.nodes, {}, {}});
     }
   }
-  if (refined.size() > first_late) {
-    refine(first_late);
-    out.costs = closure_of_refined(edges, direct);
+  if (run.refined.size() > first_late) {
+    run.SolveJobs(run.refined, first_late, solver);
+    out.costs = run.ClosureOfRefined();
   }
-  s.split_pairs += static_cast<int>(skipped.size() - (refined.size() - first_late));
-  s.refined_pairs = static_cast<int>(refined.size());
+  s.split_pairs += static_cast<int>(skipped.size() - (run.refined.size() - first_late));
+  s.refined_pairs = static_cast<int>(run.refined.size());
   s.refine_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_coarse).count();
-  for (const Job& job : refined) {
+  for (const Job& job : run.refined) {
     s.slowest_pair_seconds = std::max(s.slowest_pair_seconds, job.summary.time_seconds);
   }
 
-  auto edge_path = [&](int i, int j, TransitionPath& t) {
-    if (auto f = flow.find({i, j}); f != flow.end()) {
-      t.method = CostMethod::kGradientFlow;
-      t.nodes = f->second;
-      t.error_estimate = 0.0;
-    } else {
-      const Job* job = direct.at({i, j});
-      t.method = CostMethod::kDirect;
-      t.nodes = job->result.nodes;
-      t.error_estimate = job->result.error_estimate;
-    }
-  };
-  for (int i = 0; i < p; ++i) {
-    for (int j = 0; j < p; ++j) {
-      if (i == j) continue;
-      TransitionPath t;
-      t.from = i;
-      t.to = j;
-      t.action = out.costs(i, j);
-      if (std::isfinite(t.action)) {
-        t.route = Route(edges, out.costs, i, j);
-        if (t.route.size() == 2) {
-          edge_path(i, j, t);
-          if (t.method == CostMethod::kDirect) ++s.direct_pairs;
-        } else {
-          t.method = CostMethod::kClosure;
-          ++s.closure_pairs;
-          std::vector<Eigen::MatrixXd> pieces;
-          int rows = 0;
-          t.error_estimate = 0.0;
-          for (std::size_t k = 0; k + 1 < t.route.size(); ++k) {
-            TransitionPath piece;
-            edge_path(t.route[k], t.route[k + 1], piece);
-            t.error_estimate += piece.error_estimate;
-            rows += static_cast<int>(piece.nodes.rows());
-            pieces.push_back(std::move(piece.nodes));
-          }
-          t.nodes.resize(rows, problem.dimension());
-          int r = 0;
-          for (const Eigen::MatrixXd& m : pieces) {
-            t.nodes.middleRows(r, m.rows()) = m;
-            r += static_cast<int>(m.rows());
-          }
-        }
-        s.max_error_estimate = std::max(s.max_error_estimate, t.error_estimate);
-      }
-      out.paths.push_back(std::move(t));
-    }
-  }
+  // 4. Every pair's path: its own, or the concatenation along its closure route.
+  out.paths = run.Paths(out.costs);
   // In one dimension a +inf cost is exact (the only path crosses the region no sample step can
   // climb); in more, it only means that no path tried had finite cost.
-  if (geometry.is_finite_sum() && problem.dimension() >= 2) {
-    for (int i = 0; i < p; ++i) {
-      for (int j = 0; j < p; ++j) {
+  if (bent_paths) {
+    for (int i = 0; i < run.p; ++i) {
+      for (int j = 0; j < run.p; ++j) {
         if (i != j && std::isinf(out.costs(i, j))) s.uncertified_infinite.emplace_back(i, j);
       }
     }
   }
-  s.success = true;
+  s.status = Status::Ok();
   s.time_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
 
 std::string TransitionCostSolver::Summary::BriefReport() const {
-  if (!success) return "Transition costs not computed: " + error;
+  if (!status.ok()) return "Transition costs not computed: " + status.message();
   char buffer[256];
   std::snprintf(buffer, sizeof buffer,
                 "Transition costs: %d components, %d ordered pairs (%d gradient flow, %d refined "
@@ -424,7 +427,7 @@ std::string TransitionCostSolver::Summary::BriefReport() const {
 std::string TransitionCostSolver::Summary::FullReport() const {
   std::ostringstream out;
   out << BriefReport();
-  if (success) {
+  if (status.ok()) {
     out << "\n  coarse minimizations (pair x initial path): " << coarse_solves
         << "\n  pairs refined to tolerance:                 " << refined_pairs
         << "\n  refined paths through another component:    " << split_pairs

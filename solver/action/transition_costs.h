@@ -4,21 +4,32 @@
 #ifndef LDSGD_SOLVER_ACTION_TRANSITION_COSTS_H_
 #define LDSGD_SOLVER_ACTION_TRANSITION_COSTS_H_
 
+#include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 
 #include "solver/action/action_solver.h"
+#include "solver/io/status.h"
 #include "solver/landscape/critical_points.h"
 #include "solver/landscape/gradient_flow.h"
 #include "solver/problem/problem.h"
 
 namespace ldsgd {
 
+// How a pair's cost was found: a zero-cost gradient-flow path, its own minimum-action path, or a
+// route through other components (the closure).
 enum class CostMethod { kGradientFlow, kDirect, kClosure };
-// "gradient_flow", "direct", "closure".
-const char* ToString(CostMethod method);
+template <>
+struct EnumNames<CostMethod> {
+  static constexpr std::array<std::pair<CostMethod, const char*>, 3> kNames = {{
+      {CostMethod::kGradientFlow, "gradient_flow"},
+      {CostMethod::kDirect, "direct"},
+      {CostMethod::kClosure, "closure"},
+  }};
+};
 
 struct TransitionPath {
   int from = -1, to = -1;
@@ -52,8 +63,9 @@ class TransitionCostSolver {
   };
 
   struct Summary {
-    bool success = false;
-    std::string error;
+    // kNotRun until Solve() ran; kInvalidOptions for a bad configuration; kInvalidInput for a
+    // noise covariance that is not positive semi-definite at a component or on a path.
+    Status status;
     Eigen::VectorXd not_positive_definite_at;  // set when the error is a covariance that is not SPD
     int components = 0;
     int flow_pairs = 0;      // B = 0 by gradient flow
@@ -75,7 +87,6 @@ class TransitionCostSolver {
 
   explicit TransitionCostSolver(Options options) : options_(std::move(options)) {}
 
-  // Gaussian noise only (the finite-sum cost lands with its own issue): returns !success otherwise.
   TransitionCosts Solve(const Problem& problem, const std::vector<CriticalComponent>& components,
                         Summary* summary) const;
 

@@ -39,6 +39,25 @@ nlohmann::json NumberOrNull(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
+nlohmann::json VectorOrNulls(const Eigen::VectorXd& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (int i = 0; i < v.size(); ++i) a.push_back(NumberOrNull(v[i]));
+  return a;
+}
+
+nlohmann::json ToJson(const Predictions& p) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const StepSizePrediction& s : p.steps) {
+    nlohmann::json j = {{"step_size", s.step_size},
+                        {"stable", s.stable},
+                        {"log_weights", VectorOrNulls(s.log_weight)},
+                        {"weights", VectorOrNulls(s.weight)}};
+    if (s.laplace_mass.size() > 0) j["laplace_masses"] = VectorOrNulls(s.laplace_mass);
+    steps.push_back(j);
+  }
+  return {{"stability_bound", NumberOrNull(p.stability_bound)}, {"step_sizes", steps}, {"notes", p.notes}};
+}
+
 nlohmann::json ToJson(const TransitionCosts& costs) {
   nlohmann::json matrix = nlohmann::json::array();
   for (int i = 0; i < costs.costs.rows(); ++i) {
@@ -83,7 +102,7 @@ std::string PathCsv(const TransitionPath& path, const std::vector<std::string>& 
 nlohmann::json ToJson(const AssumptionReport& report) {
   nlohmann::json a = nlohmann::json::array();
   for (const AssumptionCheck& c : report.checks) {
-    a.push_back({{"name", c.name},
+    a.push_back({{"name", ToString(c.name)},
                  {"holds", c.holds},
                  {"where", c.where},
                  {"detail", c.detail},

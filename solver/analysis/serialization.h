@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "solver/theory/assumptions.h"
+#include "solver/theory/predictions.h"
 #include "solver/landscape/critical_points.h"
 #include "solver/action/transition_costs.h"
 
@@ -21,6 +22,11 @@ nlohmann::json ToJson(const std::vector<CriticalComponent>& components);
 
 // A number, or null for +infinity (JSON has no infinity; null = +inf throughout ldsgd's files).
 nlohmann::json NumberOrNull(double v);
+// A vector of NumberOrNull.
+nlohmann::json VectorOrNulls(const Eigen::VectorXd& v);
+// {"stability_bound", "step_sizes": [{"step_size", "stable", "log_weights", "weights",
+//  "laplace_masses" (isotropic noise)}], "notes"}.
+nlohmann::json ToJson(const Predictions& predictions);
 // {"costs": [[..]] (null = +inf), "paths": [{"from", "to", "action", "error_estimate", "method",
 //  "route", "nodes"}]}; add "components" separately.
 nlohmann::json ToJson(const TransitionCosts& costs);

@@ -5,10 +5,18 @@
 
 #include <string>
 #include <string_view>
-
-#include "solver/objective/finite_sum.h"
+#include <vector>
 
 namespace ldsgd {
+
+// A numeric table read from a dataset: named columns, values column-major (column j, row k at
+// values[j * rows + k]).
+struct SampleTable {
+  std::string source;  // the file, for descriptions
+  std::vector<std::string> columns;
+  int rows = 0;
+  std::vector<double> values;
+};
 
 // Format: the first non-comment line names the columns (comma-separated identifiers, as they will
 // appear in expressions); every further line holds one finite number per column. Lines starting

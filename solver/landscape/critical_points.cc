@@ -157,66 +157,34 @@ std::string ValidateOptions(const CriticalPointFinder::Options& o) {
   return "";
 }
 
-}  // namespace
+// Padding of the box faces when deciding whether a component touches them: rounding for an
+// isolated point; for a continued (non-isolated) set, sampled every continuation step, one and a
+// half steps (a line of minima across the box stops short of the face by up to a step).
+constexpr double kFaceRelativePad = 1e-6;
+constexpr double kContinuedFacePadSteps = 1.5;
+// Degenerate points closer than this many continuation steps lie on one component.
+constexpr double kJoinSteps = 1.5;
 
-const char* ToString(CriticalType type) {
-  switch (type) {
-    case CriticalType::kMinimum: return "minimum";
-    case CriticalType::kSaddle: return "saddle";
-    case CriticalType::kMaximum: return "maximum";
-    case CriticalType::kDegenerate: return "degenerate";
-  }
-  return "unknown";
-}
+// The search's scales and thresholds, fixed by the multi-start (for relative tolerances).
+struct Scales {
+  int d = 0;
+  Eigen::VectorXd width;
+  double diameter = 0.0, gradient_accept = 0.0, merge_radius = 0.0, step = 0.0, zero = 0.0;
 
-bool FromString(const std::string& text, CriticalType* type) {
-  for (CriticalType t : {CriticalType::kMinimum, CriticalType::kSaddle, CriticalType::kMaximum,
-                         CriticalType::kDegenerate}) {
-    if (text == ToString(t)) {
-      *type = t;
-      return true;
+  void CountInertia(PointInfo& p) const {
+    p.zeros = p.negatives = 0;
+    for (int i = 0; i < d; ++i) {
+      if (std::abs(p.eigenvalues[i]) <= zero) {
+        ++p.zeros;
+      } else if (p.eigenvalues[i] < 0) {
+        ++p.negatives;
+      }
     }
   }
-  return false;
-}
+};
 
-std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
-                                                          const Domain& domain,
-                                                          Summary* summary) const {
-  const auto t0 = std::chrono::steady_clock::now();
-  Summary local;
-  Summary& s = summary != nullptr ? *summary : local;
-  s = Summary();
-  if (std::string error = ValidateOptions(options_); !error.empty()) {
-    s.error = error;
-    return {};
-  }
-  if (domain.lower.size() != f.dimension() || domain.upper.size() != f.dimension()) {
-    s.error = "Invalid configuration. The domain's dimension differs from the objective's.";
-    return {};
-  }
-  const Options& o = options_;
-  const int d = f.dimension();
-  const Eigen::VectorXd width = domain.upper - domain.lower;
-  const double diameter = width.norm();
-
-  int n = o.num_starts;
-  if (n == 0) n = static_cast<int>(std::clamp(100.0 * std::pow(3.0, d), 300.0, 20000.0));
-  s.num_starts = n;
-
-  // 1. Multi-start: independent solves, results stored by start index (thread-count invariant).
-  std::vector<Eigen::VectorXd> starts(n);
-  std::vector<double> start_values(n);
-  for (int k = 0; k < n; ++k) {
-    starts[k] = domain.lower + KroneckerPoint(d, k).cwiseProduct(width);
-  }
-  std::vector<Landing> landings(n);
-  ParallelFor(n, o.num_threads, [&](int k) {
-    start_values[k] = f.Value(starts[k].data());
-    landings[k] = Converge(f, domain, starts[k], o);
-  });
-
-  // The landscape's scales, for relative tolerances.
+// The landscape's gradient scale (max f - min f over the starts) / (box diameter); 1 if flat.
+double GradientScale(const std::vector<double>& start_values, double diameter) {
   double fmin = std::numeric_limits<double>::infinity(), fmax = -fmin;
   for (double v : start_values) {
     if (std::isfinite(v)) {
@@ -224,14 +192,12 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
       fmax = std::max(fmax, v);
     }
   }
-  const double gradient_scale = std::isfinite(fmax - fmin) && fmax > fmin
-                                    ? (fmax - fmin) / diameter
-                                    : 1.0;
-  s.gradient_scale = gradient_scale;
-  const double gradient_accept = o.gradient_tolerance * gradient_scale;
-  const double merge_radius = o.merge_tolerance * diameter;
+  return std::isfinite(fmax - fmin) && fmax > fmin ? (fmax - fmin) / diameter : 1.0;
+}
 
-  // 2. Accept and merge, in start order.
+// Accepts the landings at critical points and merges those within merge_radius, in start order.
+std::vector<PointInfo> AcceptAndMerge(const std::vector<Landing>& landings, const Scales& sc,
+                                      CriticalPointFinder::Summary& s) {
   std::vector<PointInfo> points;
   s.left_box = s.not_critical = s.converged_in_box = 0;
   for (const Landing& l : landings) {
@@ -239,14 +205,14 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
       ++s.left_box;
       continue;
     }
-    if (!(l.gradient_norm <= gradient_accept)) {
+    if (!(l.gradient_norm <= sc.gradient_accept)) {
       ++s.not_critical;
       continue;
     }
     ++s.converged_in_box;
     bool merged = false;
     for (PointInfo& p : points) {
-      if ((p.x - l.x).norm() <= merge_radius) {
+      if ((p.x - l.x).norm() <= sc.merge_radius) {
         if (l.gradient_norm < p.gradient_norm) {
           p.x = l.x;
           p.gradient_norm = l.gradient_norm;
@@ -262,29 +228,14 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
       points.push_back(p);
     }
   }
-  for (PointInfo& p : points) p = Describe(f, p.x);
-  s.distinct_points = static_cast<int>(points.size());
+  return points;
+}
 
-  double curvature_scale = 0.0;
-  for (const PointInfo& p : points) curvature_scale = std::max(curvature_scale, p.eigenvalues.cwiseAbs().maxCoeff());
-  if (!(curvature_scale > 0.0)) curvature_scale = 1.0;  // f flat at every critical point found
-  s.curvature_scale = curvature_scale;
-  const double zero = o.zero_eigenvalue_tolerance * curvature_scale;
-  auto count_inertia = [&](PointInfo& p) {
-    p.zeros = p.negatives = 0;
-    for (int i = 0; i < d; ++i) {
-      if (std::abs(p.eigenvalues[i]) <= zero) {
-        ++p.zeros;
-      } else if (p.eigenvalues[i] < 0) {
-        ++p.negatives;
-      }
-    }
-  };
-  for (PointInfo& p : points) count_inertia(p);
-
-  // 3. Continuation along non-isolated critical sets: from every point with zero eigenvalues, step
-  // along the null directions and re-converge; keep landings that are new, degenerate and near.
-  const double step = o.manifold_step * diameter;
+// Continuation along non-isolated critical sets: from every point with zero eigenvalues, step
+// along the null directions and re-converge; keep landings that are new, degenerate and near.
+// Returns the number of points added.
+int Continue(const Objective& f, const Domain& domain, const CriticalPointFinder::Options& o,
+             const Scales& sc, std::vector<PointInfo>& points) {
   std::deque<int> frontier;
   for (int i = 0; i < static_cast<int>(points.size()); ++i) {
     if (points[i].zeros > 0) frontier.push_back(i);
@@ -294,24 +245,24 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
     const int i = frontier.front();
     frontier.pop_front();
     const PointInfo source = points[i];
-    for (int e = 0; e < d && added < o.max_manifold_points; ++e) {
-      if (std::abs(source.eigenvalues[e]) > zero) continue;
+    for (int e = 0; e < sc.d && added < o.max_manifold_points; ++e) {
+      if (std::abs(source.eigenvalues[e]) > sc.zero) continue;
       for (double sign : {1.0, -1.0}) {
-        const Eigen::VectorXd trial = source.x + sign * step * source.eigenvectors.col(e);
+        const Eigen::VectorXd trial = source.x + sign * sc.step * source.eigenvectors.col(e);
         if (!domain.Contains(trial)) continue;
         const Landing l = Converge(f, domain, trial, o);
-        if (!l.ok || !(l.gradient_norm <= gradient_accept)) continue;
-        if ((l.x - source.x).norm() > 2.0 * step) continue;  // fell off the set
+        if (!l.ok || !(l.gradient_norm <= sc.gradient_accept)) continue;
+        if ((l.x - source.x).norm() > 2.0 * sc.step) continue;  // fell off the set
         bool known = false;
         for (const PointInfo& p : points) {
-          if ((p.x - l.x).norm() < 0.5 * step) {
+          if ((p.x - l.x).norm() < 0.5 * sc.step) {
             known = true;
             break;
           }
         }
         if (known) continue;
         PointInfo p = Describe(f, l.x);
-        count_inertia(p);
+        sc.CountInertia(p);
         if (p.zeros == 0) continue;  // a nondegenerate point is isolated: not on this set
         p.from_continuation = true;
         points.push_back(p);
@@ -320,17 +271,19 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
       }
     }
   }
-  s.manifold_points = added;
+  return added;
+}
 
-  // 4. Components: degenerate points closer than 1.5 continuation steps are joined; nondegenerate
-  // points are isolated by the inverse function theorem and never joined.
+// Groups of points forming one component: degenerate points closer than kJoinSteps continuation
+// steps are joined; nondegenerate points are isolated (inverse function theorem), never joined.
+std::vector<std::vector<int>> Groups(const std::vector<PointInfo>& points, double step) {
   using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
   const int m = static_cast<int>(points.size());
   Graph graph(m);
   for (int i = 0; i < m; ++i) {
     if (points[i].zeros == 0) continue;
     for (int j = i + 1; j < m; ++j) {
-      if (points[j].zeros > 0 && (points[i].x - points[j].x).norm() <= 1.5 * step) {
+      if (points[j].zeros > 0 && (points[i].x - points[j].x).norm() <= kJoinSteps * step) {
         boost::add_edge(i, j, graph);
       }
     }
@@ -339,55 +292,116 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
   const int num_components = m == 0 ? 0 : boost::connected_components(graph, label.data());
   std::vector<std::vector<int>> members(num_components);
   for (int i = 0; i < m; ++i) members[label[i]].push_back(i);
+  return members;
+}
 
+// Type by inertia at the representative: zero eigenvalues are the set's own directions when it is
+// non-isolated, an unresolved degeneracy when it is isolated.
+CriticalType Classify(const PointInfo& r, bool isolated, int d) {
+  if (r.zeros == d) return CriticalType::kDegenerate;
+  if (r.zeros > 0 && isolated) return CriticalType::kDegenerate;
+  if (r.negatives == 0) return CriticalType::kMinimum;
+  if (r.negatives + r.zeros == d) return CriticalType::kMaximum;
+  return CriticalType::kSaddle;
+}
+
+CriticalComponent MakeComponent(const std::vector<PointInfo>& points, const std::vector<int>& group,
+                                const Domain& domain, const Scales& sc) {
+  // Representative: lowest f, ties broken by coordinates, so it does not depend on start order.
+  int rep = group.front();
+  for (int i : group) {
+    if (points[i].f < points[rep].f || (points[i].f == points[rep].f && LexLess(points[i].x, points[rep].x))) {
+      rep = i;
+    }
+  }
+  const PointInfo& r = points[rep];
+  CriticalComponent c;
+  c.point = r.x;
+  c.f = r.f;
+  c.hessian_eigenvalues = r.eigenvalues;
+  c.gradient_norm = r.gradient_norm;
+  c.zero_eigenvalues = r.zeros;
+  c.size = static_cast<int>(group.size());
+  double extent = 0.0;
+  c.points.push_back(r.x);
+  for (int i : group) {
+    extent = std::max(extent, (points[i].x - r.x).norm());
+    if (i != rep) c.points.push_back(points[i].x);
+  }
+  // A set that spans at least one continuation step is non-isolated; a tight cluster around a
+  // degenerate point is one isolated point found with limited accuracy.
+  c.isolated = extent < sc.step;
+  c.index = r.negatives;
+  c.type = Classify(r, c.isolated, sc.d);
+  for (const Eigen::VectorXd& x : c.points) {
+    for (int i = 0; i < sc.d; ++i) {
+      const double pad = c.isolated ? kFaceRelativePad * sc.width[i]
+                                    : std::max(kFaceRelativePad * sc.width[i], kContinuedFacePadSteps * sc.step);
+      if (x[i] <= domain.lower[i] + pad || x[i] >= domain.upper[i] - pad) c.touches_boundary = true;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
+                                                          const Domain& domain,
+                                                          Summary* summary) const {
+  const auto t0 = std::chrono::steady_clock::now();
+  Summary local;
+  Summary& s = summary != nullptr ? *summary : local;
+  s = Summary();
+  if (std::string error = ValidateOptions(options_); !error.empty()) {
+    s.status = Status(StatusCode::kInvalidOptions, error);
+    return {};
+  }
+  if (domain.lower.size() != f.dimension() || domain.upper.size() != f.dimension()) {
+    s.status = Status(StatusCode::kInvalidOptions,
+                      "Invalid configuration. The domain's dimension differs from the objective's.");
+    return {};
+  }
+  const Options& o = options_;
+  Scales sc;
+  sc.d = f.dimension();
+  sc.width = domain.upper - domain.lower;
+  sc.diameter = sc.width.norm();
+  int n = o.num_starts;
+  if (n == 0) n = static_cast<int>(std::clamp(100.0 * std::pow(3.0, sc.d), 300.0, 20000.0));
+  s.num_starts = n;
+
+  // 1. Multi-start: independent solves, results stored by start index (thread-count invariant).
+  std::vector<Eigen::VectorXd> starts(n);
+  std::vector<double> start_values(n);
+  for (int k = 0; k < n; ++k) starts[k] = domain.lower + KroneckerPoint(sc.d, k).cwiseProduct(sc.width);
+  std::vector<Landing> landings(n);
+  ParallelFor(n, o.num_threads, [&](int k) {
+    start_values[k] = f.Value(starts[k].data());
+    landings[k] = Converge(f, domain, starts[k], o);
+  });
+  s.gradient_scale = GradientScale(start_values, sc.diameter);
+  sc.gradient_accept = o.gradient_tolerance * s.gradient_scale;
+  sc.merge_radius = o.merge_tolerance * sc.diameter;
+
+  // 2. Accept and merge, in start order; classify by the Hessian's inertia.
+  std::vector<PointInfo> points = AcceptAndMerge(landings, sc, s);
+  for (PointInfo& p : points) p = Describe(f, p.x);
+  s.distinct_points = static_cast<int>(points.size());
+  double curvature_scale = 0.0;
+  for (const PointInfo& p : points) curvature_scale = std::max(curvature_scale, p.eigenvalues.cwiseAbs().maxCoeff());
+  if (!(curvature_scale > 0.0)) curvature_scale = 1.0;  // f flat at every critical point found
+  s.curvature_scale = curvature_scale;
+  sc.zero = o.zero_eigenvalue_tolerance * curvature_scale;
+  for (PointInfo& p : points) sc.CountInertia(p);
+
+  // 3. Continuation along non-isolated critical sets.
+  sc.step = o.manifold_step * sc.diameter;
+  s.manifold_points = Continue(f, domain, o, sc, points);
+
+  // 4. Components, sorted by f (then coordinates); ids are their positions.
   std::vector<CriticalComponent> components;
-  for (const std::vector<int>& group : members) {
-    // Representative: lowest f, ties broken by coordinates, so it does not depend on start order.
-    int rep = group.front();
-    for (int i : group) {
-      if (points[i].f < points[rep].f ||
-          (points[i].f == points[rep].f && LexLess(points[i].x, points[rep].x))) {
-        rep = i;
-      }
-    }
-    const PointInfo& r = points[rep];
-    CriticalComponent c;
-    c.point = r.x;
-    c.f = r.f;
-    c.hessian_eigenvalues = r.eigenvalues;
-    c.gradient_norm = r.gradient_norm;
-    c.zero_eigenvalues = r.zeros;
-    c.size = static_cast<int>(group.size());
-    double extent = 0.0;
-    c.points.push_back(r.x);
-    for (int i : group) {
-      extent = std::max(extent, (points[i].x - r.x).norm());
-      if (i != rep) c.points.push_back(points[i].x);
-    }
-    // A set that spans at least one continuation step is non-isolated; a tight cluster around a
-    // degenerate point is one isolated point found with limited accuracy.
-    c.isolated = extent < step;
-    c.index = r.negatives;
-    if (r.zeros == d) {
-      c.type = CriticalType::kDegenerate;
-    } else if (r.zeros > 0 && c.isolated) {
-      c.type = CriticalType::kDegenerate;
-    } else if (r.negatives == 0) {
-      c.type = CriticalType::kMinimum;
-    } else if (r.negatives + r.zeros == d) {
-      c.type = CriticalType::kMaximum;
-    } else {
-      c.type = CriticalType::kSaddle;
-    }
-    for (const Eigen::VectorXd& x : c.points) {
-      for (int i = 0; i < d; ++i) {
-        // A continued (non-isolated) set is sampled every `step`: within one step of a face, it
-        // reaches the face (a line of minima across the box stops short of it by up to a step).
-        const double pad = c.isolated ? 1e-6 * width[i] : std::max(1e-6 * width[i], 1.5 * step);
-        if (x[i] <= domain.lower[i] + pad || x[i] >= domain.upper[i] - pad) c.touches_boundary = true;
-      }
-    }
-    components.push_back(std::move(c));
+  for (const std::vector<int>& group : Groups(points, sc.step)) {
+    components.push_back(MakeComponent(points, group, domain, sc));
   }
   std::sort(components.begin(), components.end(),
             [](const CriticalComponent& a, const CriticalComponent& b) {
@@ -397,13 +411,13 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
   for (int i = 0; i < static_cast<int>(components.size()); ++i) components[i].id = i;
 
   s.num_components = static_cast<int>(components.size());
-  s.success = true;
+  s.status = Status::Ok();
   s.time_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return components;
 }
 
 std::string CriticalPointFinder::Summary::BriefReport() const {
-  if (!success) return "Critical search not run: " + (error.empty() ? std::string("no call") : error);
+  if (!status.ok()) return "Critical search not run: " + status.message();
   char buffer[256];
   std::snprintf(buffer, sizeof buffer,
                 "Critical search: %d starts, %d distinct critical points, %d components, %.3f s",
@@ -412,7 +426,7 @@ std::string CriticalPointFinder::Summary::BriefReport() const {
 }
 
 std::string CriticalPointFinder::Summary::FullReport() const {
-  if (!success) return BriefReport();
+  if (!status.ok()) return BriefReport();
   std::ostringstream s;
   s << BriefReport() << "\n"
     << "  starts converged to a critical point in the box: " << converged_in_box << "\n"

@@ -4,20 +4,30 @@
 #ifndef LDSGD_SOLVER_LANDSCAPE_CRITICAL_POINTS_H_
 #define LDSGD_SOLVER_LANDSCAPE_CRITICAL_POINTS_H_
 
+#include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include "solver/io/enum_names.h"
+#include "solver/io/status.h"
 #include "solver/objective/objective.h"
 #include "solver/problem/problem.h"
 
 namespace ldsgd {
 
 enum class CriticalType { kMinimum, kSaddle, kMaximum, kDegenerate };
-// One spelling for CLI, JSON and reports: "minimum", "saddle", "maximum", "degenerate".
-const char* ToString(CriticalType type);
-bool FromString(const std::string& text, CriticalType* type);
+template <>
+struct EnumNames<CriticalType> {
+  static constexpr std::array<std::pair<CriticalType, const char*>, 4> kNames = {{
+      {CriticalType::kMinimum, "minimum"},
+      {CriticalType::kSaddle, "saddle"},
+      {CriticalType::kMaximum, "maximum"},
+      {CriticalType::kDegenerate, "degenerate"},
+  }};
+};
 
 struct CriticalComponent {
   int id = -1;
@@ -68,8 +78,7 @@ class CriticalPointFinder {
   };
 
   struct Summary {
-    bool success = false;  // false until Find() ran with valid options
-    std::string error;     // invalid configuration, when !success
+    Status status;  // kNotRun until Find() ran; kInvalidOptions for a bad configuration
     int num_starts = -1;
     int converged_in_box = -1;        // starts that ended at an accepted critical point in the box
     int left_box = -1;                // starts whose iteration left the box or failed

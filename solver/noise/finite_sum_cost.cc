@@ -151,6 +151,90 @@ bool JointNewton(const Eigen::MatrixXd& g, const Eigen::VectorXd& u, double gsca
   return floors_met(r1, e->value, *phi, *mu);
 }
 
+
+// Start: the Gaussian approximation G ~ -<phi, mean> + phi^T C phi / 2 (closed form, see header),
+// with C regularized where the samples do not span R^d. Returns the multiplier, *start its maximizer.
+double GaussianStart(const Eigen::MatrixXd& g, const Eigen::VectorXd& u, const Eigen::VectorXd& mean,
+                     double gscale, Eigen::VectorXd* start) {
+  const int d = static_cast<int>(g.rows());
+  Eigen::MatrixXd cov = MinibatchCovarianceOf(g, 1);
+  cov.diagonal().array() += 1e-12 * (cov.trace() / d + gscale * gscale);
+  const Eigen::LLT<Eigen::MatrixXd> llt(cov);
+  const Eigen::VectorXd cu = llt.solve(u), cm = llt.solve(mean);
+  double m = std::sqrt(std::max(u.dot(cu), 0.0) / std::max(mean.dot(cm), 1e-300));
+  if (!(m > 0.0) || !std::isfinite(m)) m = u.norm() / mean.norm();
+  *start = cm + cu / m;
+  return m;
+}
+
+// A multiplier near *current whose inner maximizer exists, scanning outwards geometrically from it
+// (kScanSteps factors of kScanFactor each way); *x its maximizer. False when none exists.
+template <typename Inner>
+bool ScanMultipliers(Inner& inner, const Eigen::VectorXd& start, double* current, Eigen::VectorXd* x) {
+  const double m = *current;
+  *x = start;
+  bool ok = inner(m, *x);
+  for (int k = 1; !ok && k <= kScanSteps; ++k) {
+    for (double factor : {std::pow(kScanFactor, k), std::pow(kScanFactor, -k)}) {
+      *current = m * factor;
+      *x = start;
+      ok = inner(*current, *x);
+      if (ok) break;
+    }
+  }
+  return ok;
+}
+
+// The inner maximizer of <u, phi> - mu G(phi) from `x`; false when it does not exist (or Newton
+// cannot find it). On success x holds it and e its G.
+bool InnerMaximize(const Eigen::MatrixXd& g, const Eigen::VectorXd& u, double mu_value, double gscale,
+                   const FiniteSumCost::Options& o, Eigen::VectorXd& x, LogMeanExp& e,
+                   int* inner_iterations) {
+  const double unorm = u.norm();
+  EvaluateG(g, x, true, &e);
+  double objective = u.dot(x) - mu_value * e.value;
+  // The gradient u - mu grad G cannot be resolved below the rounding of mu grad G (near a
+  // critical point mu ~ |u| / |grad f| is large and the two terms cancel).
+  const double floor = o.tolerance * unorm + kRoundingFloor * mu_value * gscale;
+  for (int it = 0; it < o.max_inner_iterations; ++it) {
+    ++*inner_iterations;
+    const Eigen::VectorXd grad = u - mu_value * e.gradient;
+    if (grad.norm() <= floor) return true;
+    const Eigen::LDLT<Eigen::MatrixXd> h(mu_value * e.hessian);
+    if (h.info() != Eigen::Success) return false;
+    const Eigen::VectorXd step = h.solve(grad);
+    if (!step.allFinite()) return false;
+    // Near the maximizer the full step is taken: there the objective's rounding (1e-16 of its
+    // size) hides the gain of a step that still shrinks the gradient quadratically.
+    if (grad.norm() <= kFullStepGradient * unorm) {
+      x += step;
+      EvaluateG(g, x, true, &e);
+      objective = u.dot(x) - mu_value * e.value;
+      continue;
+    }
+    // Backtracking on the concave objective (Newton's step is an ascent direction).
+    double t = 1.0;
+    bool moved = false;
+    for (int b = 0; b < 60; ++b) {
+      const Eigen::VectorXd trial = x + t * step;
+      LogMeanExp et;
+      EvaluateG(g, trial, true, &et);
+      const double o = u.dot(trial) - mu_value * et.value;
+      if (std::isfinite(o) && o >= objective) {
+        x = trial;
+        e = std::move(et);
+        moved = o > objective || t * step.norm() <= 1e-15 * (1.0 + x.norm());
+        objective = o;
+        break;
+      }
+      t *= 0.5;
+    }
+    if (x.norm() * gscale > kUnboundedExponent) return false;
+    if (!moved) return (u - mu_value * e.gradient).norm() <= 1e3 * floor;
+  }
+  return false;
+}
+
 }  // namespace
 
 FiniteSumCost::FiniteSumCost(std::shared_ptr<const FiniteSum> samples, int batch_size,
@@ -206,76 +290,17 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
       return accept(m0, x);
     }
   }
-  // Start: the Gaussian approximation G ~ -<phi, mean> + phi^T C phi / 2 (closed form, see header),
-  // with C regularized where the samples do not span R^d.
-  Eigen::MatrixXd cov = MinibatchCovarianceOf(g, 1);
-  cov.diagonal().array() += 1e-12 * (cov.trace() / d + gscale * gscale);
-  const Eigen::LLT<Eigen::MatrixXd> llt(cov);
-  const Eigen::VectorXd cu = llt.solve(u), cm = llt.solve(mean);
-  double m = std::sqrt(std::max(u.dot(cu), 0.0) / std::max(mean.dot(cm), 1e-300));
-  if (!(m > 0.0) || !std::isfinite(m)) m = unorm / mean.norm();
-  Eigen::VectorXd start = cm + cu / m;
+  Eigen::VectorXd start;
+  const double m = GaussianStart(g, u, mean, gscale, &start);
 
-  // The inner maximizer of <u, phi> - mu G(phi) from `x`; false when it does not exist (or Newton
-  // cannot find it). On success x holds it and e its G.
-  auto inner = [&](double mu_value, Eigen::VectorXd& x) -> bool {
-    EvaluateG(g, x, true, &e);
-    double objective = u.dot(x) - mu_value * e.value;
-    // The gradient u - mu grad G cannot be resolved below the rounding of mu grad G (near a
-    // critical point mu ~ |u| / |grad f| is large and the two terms cancel).
-    const double floor = options_.tolerance * unorm + kRoundingFloor * mu_value * gscale;
-    for (int it = 0; it < options_.max_inner_iterations; ++it) {
-      ++*inner_iterations;
-      const Eigen::VectorXd grad = u - mu_value * e.gradient;
-      if (grad.norm() <= floor) return true;
-      const Eigen::LDLT<Eigen::MatrixXd> h(mu_value * e.hessian);
-      if (h.info() != Eigen::Success) return false;
-      const Eigen::VectorXd step = h.solve(grad);
-      if (!step.allFinite()) return false;
-      // Near the maximizer the full step is taken: there the objective's rounding (1e-16 of its
-      // size) hides the gain of a step that still shrinks the gradient quadratically.
-      if (grad.norm() <= kFullStepGradient * unorm) {
-        x += step;
-        EvaluateG(g, x, true, &e);
-        objective = u.dot(x) - mu_value * e.value;
-        continue;
-      }
-      // Backtracking on the concave objective (Newton's step is an ascent direction).
-      double t = 1.0;
-      bool moved = false;
-      for (int b = 0; b < 60; ++b) {
-        const Eigen::VectorXd trial = x + t * step;
-        LogMeanExp et;
-        EvaluateG(g, trial, true, &et);
-        const double o = u.dot(trial) - mu_value * et.value;
-        if (std::isfinite(o) && o >= objective) {
-          x = trial;
-          e = std::move(et);
-          moved = o > objective || t * step.norm() <= 1e-15 * (1.0 + x.norm());
-          objective = o;
-          break;
-        }
-        t *= 0.5;
-      }
-      if (x.norm() * gscale > kUnboundedExponent) return false;
-      if (!moved) return (u - mu_value * e.gradient).norm() <= 1e3 * floor;
-    }
-    return false;
+  auto inner = [&](double mu_value, Eigen::VectorXd& x) {
+    return InnerMaximize(g, u, mu_value, gscale, options_, x, e, inner_iterations);
   };
 
   // Find a multiplier with a maximizer, scanning outwards from the Gaussian one.
-  Eigen::VectorXd x = start;
+  Eigen::VectorXd x;
   double current = m;
-  bool ok = inner(current, x);
-  for (int k = 1; !ok && k <= kScanSteps; ++k) {
-    for (double factor : {std::pow(kScanFactor, k), std::pow(kScanFactor, -k)}) {
-      current = m * factor;
-      x = start;
-      ok = inner(current, x);
-      if (ok) break;
-    }
-  }
-  if (!ok) return Status::kInfinite;  // u / mu is outside the hull for every mu: u is not in the cone
+  if (!ScanMultipliers(inner, start, &current, &x)) return Status::kInfinite;  // u / mu is outside the hull for every mu: u is not in the cone
 
   // Bracket [lo, hi] of the root of G(phi(mu)) (decreasing in mu): multipliers whose maximizer
   // had G > 0 (lo) and G < 0 (hi); lo = 0 and hi = inf while no such multiplier was seen.

@@ -65,11 +65,36 @@ double* Doubles(SgdNoise::Scratch* scratch, std::size_t size) {
   return scratch->doubles.data();
 }
 
-// Gaussian noise with Sigma = sigma^2 I: G = grad f + sigma z.
-class IsotropicGaussianNoise final : public SgdNoise {
+// Gaussian noise with a constant factor L of Sigma = L L^T: G = grad f + L z. The subclasses say
+// how to add L z for the block's standard normals z (d per lane, coordinate-major).
+class ConstantGaussianNoise : public SgdNoise {
+ public:
+  ConstantGaussianNoise(std::shared_ptr<const Objective> f, PhiloxKey key)
+      : f_(std::move(f)), d_(f_->dimension()), key_(key) {}
+
+  void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure*,
+                          Scratch* scratch) const final {
+    const int n = block.count;
+    f_->GradientBatch(n, block.x, block.stride, g);
+    double* z = Doubles(scratch, static_cast<std::size_t>(d_ + 1) * n);
+    BlockNormals(key_, block, d_, z);
+    AddFactorTimes(z, n, block.stride, g);
+  }
+
+ protected:
+  // g[i * stride + l] += (L z_l)_i for the n lanes.
+  virtual void AddFactorTimes(const double* z, int n, int stride, double* g) const = 0;
+
+  std::shared_ptr<const Objective> f_;
+  int d_;
+  PhiloxKey key_;
+};
+
+// Sigma = sigma^2 I: L = sigma I.
+class IsotropicGaussianNoise final : public ConstantGaussianNoise {
  public:
   IsotropicGaussianNoise(std::shared_ptr<const Objective> f, double sigma, PhiloxKey key)
-      : f_(std::move(f)), d_(f_->dimension()), sigma_(sigma), key_(key) {}
+      : ConstantGaussianNoise(std::move(f), key), sigma_(sigma) {}
 
   std::string Describe() const override {
     return "isotropic gaussian, sigma = " + std::to_string(sigma_);
@@ -77,47 +102,33 @@ class IsotropicGaussianNoise final : public SgdNoise {
   Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd&) const override {
     return Eigen::MatrixXd::Identity(d_, d_) * (sigma_ * sigma_);
   }
-  void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure*,
-                          Scratch* scratch) const override {
-    const int n = block.count, s = block.stride;
-    f_->GradientBatch(n, block.x, s, g);
-    double* z = Doubles(scratch, static_cast<std::size_t>(d_ + 1) * n);
-    BlockNormals(key_, block, d_, z);
+
+ private:
+  void AddFactorTimes(const double* z, int n, int stride, double* g) const override {
     for (int i = 0; i < d_; ++i) {
-      double* __restrict gi = g + i * s;
+      double* __restrict gi = g + i * stride;
       const double* __restrict zi = z + i * n;
       for (int l = 0; l < n; ++l) gi[l] += sigma_ * zi[l];
     }
   }
 
- private:
-  std::shared_ptr<const Objective> f_;
-  int d_;
   double sigma_;
-  PhiloxKey key_;
 };
 
-// Gaussian noise with a constant SPD Sigma = L L^T: G = grad f + L z.
-class ConstantGaussianNoise final : public SgdNoise {
+// A constant SPD Sigma with its lower Cholesky factor L.
+class CholeskyGaussianNoise final : public ConstantGaussianNoise {
  public:
-  ConstantGaussianNoise(std::shared_ptr<const Objective> f, Eigen::MatrixXd sigma,
-                        Eigen::MatrixXd factor, PhiloxKey key)
-      : f_(std::move(f)),
-        d_(f_->dimension()),
-        sigma_(std::move(sigma)),
-        factor_(std::move(factor)),
-        key_(key) {}
+  CholeskyGaussianNoise(std::shared_ptr<const Objective> f, Eigen::MatrixXd sigma, Eigen::MatrixXd factor,
+                        PhiloxKey key)
+      : ConstantGaussianNoise(std::move(f), key), sigma_(std::move(sigma)), factor_(std::move(factor)) {}
 
   std::string Describe() const override { return "constant gaussian covariance"; }
   Eigen::MatrixXd CovarianceAt(const Eigen::VectorXd&) const override { return sigma_; }
-  void StochasticGradient(const ChainBlock& block, double* g, NoiseFailure*,
-                          Scratch* scratch) const override {
-    const int n = block.count, s = block.stride;
-    f_->GradientBatch(n, block.x, s, g);
-    double* z = Doubles(scratch, static_cast<std::size_t>(d_ + 1) * n);
-    BlockNormals(key_, block, d_, z);
+
+ private:
+  void AddFactorTimes(const double* z, int n, int stride, double* g) const override {
     for (int i = 0; i < d_; ++i) {
-      double* __restrict gi = g + i * s;
+      double* __restrict gi = g + i * stride;
       for (int j = 0; j <= i; ++j) {
         const double lij = factor_(i, j);
         const double* __restrict zj = z + j * n;
@@ -126,11 +137,7 @@ class ConstantGaussianNoise final : public SgdNoise {
     }
   }
 
- private:
-  std::shared_ptr<const Objective> f_;
-  int d_;
   Eigen::MatrixXd sigma_, factor_;
-  PhiloxKey key_;
 };
 
 // Gaussian noise with Sigma(x): a Cholesky factor per lane and step; a lane where Sigma(x) is not
@@ -278,20 +285,21 @@ class FiniteSumGaussianNoise final : public MinibatchNoise {
 }  // namespace
 
 std::unique_ptr<SgdNoise> MakeSgdNoise(const Problem& problem, std::uint64_t seed,
-                                       std::string* error) {
+                                       Status* status) {
   const PhiloxKey key = KeyFromSeed(seed);
-  const NoiseModel& noise = problem.noise;
-  if (noise.type == NoiseType::kFiniteSum) {
-    if (!problem.samples || noise.batch_size < 1) {
-      *error = "finite-sum noise needs samples and a batch size >= 1";
+  const Noise& noise = problem.noise;
+  *status = Status::Ok();
+  if (noise.is_finite_sum()) {
+    if (!noise.samples() || noise.batch_size() < 1) {
+      *status = Status(StatusCode::kInvalidInput, "finite-sum noise needs samples and a batch size >= 1");
       return nullptr;
     }
-    if (noise.gaussian_approximation) {
-      return std::make_unique<FiniteSumGaussianNoise>(problem.samples, noise.batch_size, key);
+    if (!noise.is_exact_finite_sum()) {
+      return std::make_unique<FiniteSumGaussianNoise>(noise.samples(), noise.batch_size(), key);
     }
-    return std::make_unique<FiniteSumNoise>(problem.samples, noise.batch_size, key);
+    return std::make_unique<FiniteSumNoise>(noise.samples(), noise.batch_size(), key);
   }
-  const Covariance& c = *noise.covariance;
+  const Covariance& c = *noise.covariance();
   switch (c.kind()) {
     case Covariance::Kind::kIsotropic:
       return std::make_unique<IsotropicGaussianNoise>(problem.objective, c.sigma(), key);
@@ -299,17 +307,17 @@ std::unique_ptr<SgdNoise> MakeSgdNoise(const Problem& problem, std::uint64_t see
       const Eigen::MatrixXd sigma = c.At(nullptr);
       const Eigen::LLT<Eigen::MatrixXd> llt(sigma);
       if (llt.info() != Eigen::Success) {
-        *error = "the constant noise covariance is not positive definite";
+        *status = Status(StatusCode::kInvalidInput, "the constant noise covariance is not positive definite");
         return nullptr;
       }
-      return std::make_unique<ConstantGaussianNoise>(problem.objective, sigma, llt.matrixL(), key);
+      return std::make_unique<CholeskyGaussianNoise>(problem.objective, sigma, llt.matrixL(), key);
     }
     case Covariance::Kind::kStateDependent:
     case Covariance::Kind::kMinibatch:
-      return std::make_unique<StateDependentGaussianNoise>(problem.objective, noise.covariance,
+      return std::make_unique<StateDependentGaussianNoise>(problem.objective, noise.covariance(),
                                                            key);
   }
-  *error = "unknown noise model";
+  *status = Status(StatusCode::kInvalidInput, "unknown noise model");
   return nullptr;
 }
 

@@ -19,6 +19,7 @@
 #include <Eigen/Core>
 
 #include "solver/numerics/philox_normals.h"
+#include "solver/io/status.h"
 #include "solver/problem/problem.h"
 
 namespace ldsgd {
@@ -62,10 +63,10 @@ class SgdNoise {
 
 // The noise model of a problem: isotropic, constant or state-dependent Gaussian, a finite sum
 // (exact minibatch sampling), or a finite sum's Gaussian approximation (Gaussian noise with the
-// exact minibatch covariance). Returns nullptr and sets *error when the model cannot be built (a
-// constant covariance that is not SPD).
+// exact minibatch covariance). Returns nullptr and sets a failed *status when the model cannot be
+// built (a constant covariance that is not SPD).
 std::unique_ptr<SgdNoise> MakeSgdNoise(const Problem& problem, std::uint64_t seed,
-                                       std::string* error);
+                                       Status* status);
 
 }  // namespace ldsgd
 

@@ -20,6 +20,7 @@
 #include <Eigen/Core>
 
 #include "solver/expression/expression.h"
+#include "solver/io/csv_table.h"
 #include "solver/objective/objective.h"
 
 namespace ldsgd {
@@ -53,15 +54,6 @@ class FiniteSum {
 
 // {"sum": [EXPR, ...]}: the terms as objectives (each including the l2 term).
 std::shared_ptr<const FiniteSum> MakeTermSum(std::vector<std::shared_ptr<const Objective>> terms);
-
-// A numeric table read from a dataset: named columns, values column-major (column j, row k at
-// values[j * rows + k]).
-struct SampleTable {
-  std::string source;  // the file, for descriptions
-  std::vector<std::string> columns;
-  int rows = 0;
-  std::vector<double> values;
-};
 
 // {"per_sample": EXPR, "data": FILE}: `per_sample` is a node of `graph`, whose parameters are the
 // table's columns in order; it already includes the l2 term.

@@ -142,21 +142,18 @@ ExpressionGraph::Node AddL2(ExpressionGraph& g, ExpressionGraph::Node f, double 
   return g.Add(f, g.Mul(g.Constant(0.5 * l2), s));
 }
 
-NoiseModel ParseNoise(const Reader& r, const json& j, Problem& p) {
+Noise ParseNoise(const Reader& r, const json& j, Problem& p) {
   r.RequireObject(j, "noise");
   const std::string type = r.String(r.Require(j, "noise", "type"), "noise.type");
   const int d = p.dimension();
-  NoiseModel noise;
   if (type == "gaussian") {
     r.CheckKeys(j, "noise", {"type", "sigma", "covariance"});
-    noise.type = NoiseType::kGaussian;
     const bool has_sigma = j.contains("sigma"), has_cov = j.contains("covariance");
     if (has_sigma == has_cov) r.Fail("noise", "gaussian noise needs exactly one of 'sigma' and 'covariance'");
     if (has_sigma) {
       const double sigma = r.Number(j["sigma"], "noise.sigma");
       if (!(sigma > 0.0)) r.Fail("noise.sigma", "must be positive");
-      noise.covariance = std::make_shared<Covariance>(Covariance::Isotropic(d, sigma));
-      return noise;
+      return Noise::Gaussian(std::make_shared<Covariance>(Covariance::Isotropic(d, sigma)));
     }
     const json& m = r.Array(j["covariance"], "noise.covariance");
     if (static_cast<int>(m.size()) != d) {
@@ -211,32 +208,32 @@ NoiseModel ParseNoise(const Reader& r, const json& j, Problem& p) {
     if (constant) {
       Eigen::MatrixXd s(d, d);
       for (int e = 0; e < d * d; ++e) s(e / d, e % d) = graph.ConstantValue(entries[e]);
-      Eigen::LLT<Eigen::MatrixXd> llt(s);
-      if (llt.info() != Eigen::Success) r.Fail("noise.covariance", "must be positive definite");
-      noise.covariance = std::make_shared<Covariance>(Covariance::Constant(s));
-    } else {
-      noise.covariance = std::make_shared<Covariance>(Covariance::StateDependent(graph, entries));
+      if (Noise::Classify(s, Eigen::VectorXd()) != Definiteness::kPositive) {
+        r.Fail("noise.covariance", "must be positive definite");
+      }
+      return Noise::Gaussian(std::make_shared<Covariance>(Covariance::Constant(s)));
     }
-    return noise;
+    return Noise::Gaussian(std::make_shared<Covariance>(Covariance::StateDependent(graph, entries)));
   }
   if (type == "finite_sum") {
     r.CheckKeys(j, "noise", {"type", "batch_size", "approximation"});
-    noise.type = NoiseType::kFiniteSum;
     const json& b = r.Require(j, "noise", "batch_size");
     const double batch = r.Number(b, "noise.batch_size");
     if (batch != std::floor(batch) || batch < 1 || batch > 1e9) {
       r.Fail("noise.batch_size", "must be an integer >= 1");
     }
-    noise.batch_size = static_cast<int>(batch);
+    NoiseApproximation approximation = NoiseApproximation::kExact;
     if (j.contains("approximation")) {
       const std::string a = r.String(j["approximation"], "noise.approximation");
-      if (a == "gaussian") {
-        noise.gaussian_approximation = true;
-      } else if (a != "exact") {
+      if (!FromString(a, &approximation)) {
         r.Fail("noise.approximation", "must be \"exact\" or \"gaussian\", got \"" + a + "\"");
       }
     }
-    return noise;
+    if (!p.samples) {
+      r.Fail("noise.type", "finite_sum noise needs a finite-sum objective {\"sum\": [...]} or "
+                           "{\"per_sample\": EXPR, \"data\": FILE}");
+    }
+    return Noise::FiniteSum(p.samples, static_cast<int>(batch), approximation);
   }
   r.Fail("noise.type", "must be \"gaussian\" or \"finite_sum\", got \"" + type + "\"");
 }
@@ -385,10 +382,6 @@ Problem Parse(const json& root, const std::string& source) {
   }
 
   p.noise = ParseNoise(r, r.Require(root, "", "noise"), p);
-  if (p.noise.type == NoiseType::kFiniteSum && !p.samples) {
-    r.Fail("noise.type", "finite_sum noise needs a finite-sum objective {\"sum\": [...]} or "
-                         "{\"per_sample\": EXPR, \"data\": FILE}");
-  }
 
   if (root.contains("step_sizes")) {
     const json& s = r.Array(root["step_sizes"], "step_sizes");
@@ -417,9 +410,6 @@ bool Domain::Contains(const Eigen::VectorXd& x, double slack) const {
   return true;
 }
 
-const char* ToString(NoiseType type) {
-  return type == NoiseType::kGaussian ? "gaussian" : "finite_sum";
-}
 
 Problem ParseProblem(std::string_view json_text, const std::string& source) {
   json root;

@@ -11,7 +11,7 @@
 
 #include <Eigen/Core>
 
-#include "solver/noise/covariance.h"
+#include "solver/noise/noise.h"
 #include "solver/objective/finite_sum.h"
 #include "solver/objective/objective.h"
 
@@ -20,19 +20,6 @@ namespace ldsgd {
 struct Domain {
   Eigen::VectorXd lower, upper;
   bool Contains(const Eigen::VectorXd& x, double slack = 0.0) const;
-};
-
-enum class NoiseType { kGaussian, kFiniteSum };
-const char* ToString(NoiseType type);
-
-struct NoiseModel {
-  NoiseType type = NoiseType::kGaussian;
-  // Gaussian: the covariance (isotropic, constant or state-dependent).
-  std::shared_ptr<const Covariance> covariance;
-  // Finite sum: minibatch size (sampling with replacement), and whether to use the Gaussian
-  // diffusion approximation with the exact minibatch covariance instead of the exact cumulant.
-  int batch_size = 0;
-  bool gaussian_approximation = false;
 };
 
 struct Problem {
@@ -44,7 +31,7 @@ struct Problem {
   // the l2 term), f = mean of them. Null otherwise.
   std::shared_ptr<const FiniteSum> samples;
   double l2 = 0.0;
-  NoiseModel noise;
+  Noise noise;
   Domain domain;
   std::vector<double> step_sizes;
 

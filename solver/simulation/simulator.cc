@@ -28,8 +28,6 @@ constexpr int kMinBlock = 16;
 // Steps between progress updates of a block.
 constexpr long kProgressInterval = 1024;
 
-constexpr const char* kReasonNames[kNumDivergenceReasons] = {"none", "non_finite", "left_domain",
-                                                             "covariance_not_spd"};
 
 // Everything a block needs, shared read-only by the workers.
 struct Context {
@@ -326,18 +324,6 @@ class BlockRunner {
 
 }  // namespace
 
-const char* ToString(DivergenceReason reason) { return kReasonNames[static_cast<int>(reason)]; }
-
-bool FromString(const std::string& text, DivergenceReason* reason) {
-  for (int r = 0; r < kNumDivergenceReasons; ++r) {
-    if (text == kReasonNames[r]) {
-      *reason = static_cast<DivergenceReason>(r);
-      return true;
-    }
-  }
-  return false;
-}
-
 double ExitTimes::mean() const {
   return count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
 }
@@ -534,7 +520,7 @@ nlohmann::json ToJson(const SimulationResult& result, bool per_chain) {
   for (const ExitTimes& e : result.exit_times) exits.push_back(ExitTimesJson(e, false));
   nlohmann::json reasons = nlohmann::json::object();
   for (int r = 1; r < kNumDivergenceReasons; ++r)
-    reasons[kReasonNames[r]] = result.diverged_by_reason[r];
+    reasons[ToString(static_cast<DivergenceReason>(r))] = result.diverged_by_reason[r];
   nlohmann::json j = {{"step_size", result.step_size},
                       {"steps", result.steps},
                       {"burn_in", result.burn_in},
@@ -600,12 +586,14 @@ SimulationResult Simulator::Simulate(const Problem& problem,
   const auto start_time = std::chrono::steady_clock::now();
   *summary = Summary();
   const SimulationOptions& o = options_;
-  summary->error = Validate(o, problem, components);
-  if (!summary->error.empty()) return SimulationResult();
-  std::string noise_error;
-  const std::unique_ptr<SgdNoise> noise = MakeSgdNoise(problem, o.seed, &noise_error);
+  if (std::string error = Validate(o, problem, components); !error.empty()) {
+    summary->status = Status(StatusCode::kInvalidOptions, error);
+    return SimulationResult();
+  }
+  Status noise_status;
+  const std::unique_ptr<SgdNoise> noise = MakeSgdNoise(problem, o.seed, &noise_status);
   if (!noise) {
-    summary->error = "Invalid configuration. " + noise_error;
+    summary->status = Status(noise_status.code(), "Invalid configuration. " + noise_status.message());
     return SimulationResult();
   }
   const int d = problem.dimension(), k = static_cast<int>(components.size());
@@ -642,7 +630,7 @@ SimulationResult Simulator::Simulate(const Problem& problem,
   progress.Finish();
   Totals(&result, d, k);
 
-  summary->success = true;
+  summary->status = Status::Ok();
   summary->noise = noise->Describe();
   summary->num_components = k;
   summary->chains = o.chains;
@@ -671,7 +659,7 @@ SimulationResult Simulator::Simulate(const Problem& problem,
 }
 
 std::string Simulator::Summary::BriefReport() const {
-  if (!success) return "Simulation not run: " + error;
+  if (!status.ok()) return "Simulation not run: " + status.message();
   std::ostringstream out;
   out.precision(3);
   out << "Simulation: " << chains << " chains x " << steps_per_chain << " steps, " << diverged
@@ -684,7 +672,7 @@ std::string Simulator::Summary::BriefReport() const {
 }
 
 std::string Simulator::Summary::FullReport() const {
-  if (!success) return "Simulation not run: " + error;
+  if (!status.ok()) return "Simulation not run: " + status.message();
   std::ostringstream out;
   out.precision(4);
   out << "Simulation\n"

@@ -36,11 +36,13 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "solver/io/enum_names.h"
 #include "solver/landscape/critical_points.h"
 #include "solver/problem/problem.h"
 
@@ -84,9 +86,15 @@ struct SimulationOptions {
 
 enum class DivergenceReason { kNone, kNonFinite, kLeftDomain, kCovarianceNotPositiveDefinite };
 inline constexpr int kNumDivergenceReasons = 4;
-// "none", "non_finite", "left_domain", "covariance_not_spd".
-const char* ToString(DivergenceReason reason);
-bool FromString(const std::string& text, DivergenceReason* reason);
+template <>
+struct EnumNames<DivergenceReason> {
+  static constexpr std::array<std::pair<DivergenceReason, const char*>, kNumDivergenceReasons> kNames = {{
+      {DivergenceReason::kNone, "none"},
+      {DivergenceReason::kNonFinite, "non_finite"},
+      {DivergenceReason::kLeftDomain, "left_domain"},
+      {DivergenceReason::kCovarianceNotPositiveDefinite, "covariance_not_spd"},
+  }};
+};
 
 // Exit times from one neighbourhood, in steps.
 struct ExitTimes {
@@ -166,8 +174,7 @@ class Simulator {
   using Options = SimulationOptions;
 
   struct Summary {
-    bool success = false;  // false until Simulate() ran with a valid configuration
-    std::string error;     // "Invalid configuration. ..." when !success
+    Status status;  // kNotRun until Simulate() ran; kInvalidOptions: "Invalid configuration. ..."
     std::string noise;     // the noise model, described
     int num_components = -1;
     int chains = -1, diverged = -1;
@@ -187,7 +194,7 @@ class Simulator {
 
   // Simulates the problem's SGD with the components' neighbourhoods. A configuration error (bad
   // options, radii, initial points, a noise model that cannot be built) returns an empty result
-  // with summary->success == false and the reason in summary->error; it never throws.
+  // with a failed summary->status saying why; it never throws.
   SimulationResult Simulate(const Problem& problem,
                             const std::vector<CriticalComponent>& components,
                             Summary* summary) const;

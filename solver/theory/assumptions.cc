@@ -3,8 +3,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include <Eigen/Eigenvalues>
-
 #include "solver/numerics/low_discrepancy.h"
 
 namespace ldsgd {
@@ -32,26 +30,15 @@ std::string Where(const std::vector<Eigen::VectorXd>& failed) {
   return s;
 }
 
-enum class Definiteness { kPositive, kSingular, kNotFinite };
-
-// The noise covariance at x (Sigma(x), or the minibatch covariance of a finite sum) against the
-// step scale |grad f(x)|^2. A finite sum's samples are evaluated once for both.
-Definiteness Classify(const Problem& p, const Eigen::VectorXd& x, double floor) {
-  Eigen::MatrixXd sigma;
-  Eigen::VectorXd g;
-  if (p.noise.type == NoiseType::kFiniteSum) {
+// The noise covariance at x (Sigma(x), or the minibatch covariance of a finite sum), judged by
+// the one definition (Noise::Classify). A finite sum's samples are evaluated once for both.
+Definiteness Classify(const Problem& p, const Eigen::VectorXd& x) {
+  if (p.noise.is_finite_sum()) {
     Eigen::MatrixXd samples;
     p.samples->Gradients(x.data(), &samples);
-    sigma = MinibatchCovarianceOf(samples, p.noise.batch_size);
-    g = samples.rowwise().mean();
-  } else {
-    sigma = p.noise.covariance->At(x.data());
-    g = p.objective->Gradient(x);
+    return Noise::Classify(MinibatchCovarianceOf(samples, p.noise.batch_size()), samples.rowwise().mean());
   }
-  if (!sigma.allFinite() || !g.allFinite()) return Definiteness::kNotFinite;
-  const Eigen::VectorXd ev = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(sigma, Eigen::EigenvaluesOnly).eigenvalues();
-  const double scale = ev.cwiseAbs().maxCoeff() + g.squaredNorm();
-  return ev.minCoeff() > floor * scale && scale > 0 ? Definiteness::kPositive : Definiteness::kSingular;
+  return Noise::Classify(p.noise.CovarianceAt(x.data()), p.objective->Gradient(x));
 }
 
 Eigen::VectorXd BoxPoint(const Domain& box, long k) {
@@ -72,7 +59,7 @@ std::string AssumptionReport::FailedSummary() const {
   std::string s;
   for (const AssumptionCheck& c : checks) {
     if (c.holds) continue;
-    s += (s.empty() ? "" : "; ") + c.name + (c.where.empty() ? "" : " at " + c.where);
+    s += std::string(s.empty() ? "" : "; ") + ToString(c.name) + (c.where.empty() ? "" : " at " + c.where);
   }
   return s;
 }
@@ -81,14 +68,13 @@ AssumptionReport CheckAssumptions(const Problem& problem,
                                   const std::vector<CriticalComponent>& components,
                                   const AssumptionOptions& options) {
   AssumptionReport report;
-  const double floor = options.relative_eigenvalue_floor;
   const int d = problem.dimension();
 
   {
-    AssumptionCheck c{"noise_positive_definite", true, "", "", true};
+    AssumptionCheck c{Assumption::kNoisePositiveDefinite, true, "", "", true};
     std::vector<std::string> where;
     for (const CriticalComponent& k : components) {
-      if (Classify(problem, k.point, floor) != Definiteness::kPositive) where.push_back(Component(k));
+      if (Classify(problem, k.point) != Definiteness::kPositive) where.push_back(Component(k));
     }
     c.holds = where.empty();
     for (const std::string& w : where) c.where += (c.where.empty() ? "" : "; ") + w;
@@ -103,19 +89,19 @@ AssumptionReport CheckAssumptions(const Problem& problem,
   std::vector<Eigen::VectorXd> singular, infinite;
   for (long k = 0; k < options.box_samples; ++k) {
     const Eigen::VectorXd x = BoxPoint(problem.domain, k);
-    const Definiteness def = Classify(problem, x, floor);
-    if (def == Definiteness::kSingular) singular.push_back(x);
+    const Definiteness def = Classify(problem, x);
+    if (def == Definiteness::kSingular || def == Definiteness::kIndefinite) singular.push_back(x);
     if (def == Definiteness::kNotFinite) infinite.push_back(x);
   }
   const std::string sampled = std::to_string(options.box_samples) + " sampled points of the box";
-  report.checks.push_back({"noise_positive_definite_in_box", singular.empty(), Where(singular),
+  report.checks.push_back({Assumption::kNoisePositiveDefiniteInBox, singular.empty(), Where(singular),
                            singular.empty()
                                ? "noise covariance positive definite at " + sampled
                                : "noise covariance singular (to rounding) at " +
                                      std::to_string(singular.size()) + " of " + sampled +
                                      "; harmless unless a transition path crosses there",
                            false});
-  report.checks.push_back({"finite_cumulant", infinite.empty(), Where(infinite),
+  report.checks.push_back({Assumption::kFiniteCumulant, infinite.empty(), Where(infinite),
                            infinite.empty()
                                ? "noise finite (sub-Gaussian) at " + sampled
                                : "noise covariance or gradient not finite at " +
@@ -137,7 +123,7 @@ AssumptionReport CheckAssumptions(const Problem& problem,
     }
     const std::string faces = std::to_string(options.box_samples) + " sampled points of the box's faces";
     report.checks.push_back(
-        {"coercive", inward.empty(), Where(inward),
+        {Assumption::kCoercive, inward.empty(), Where(inward),
          inward.empty() ? "f increases outward at " + faces
                         : "f does not increase outward at " + std::to_string(inward.size()) + " of " +
                               faces + ": SGD can drift out of the box (and diverge if f is not "
@@ -151,7 +137,7 @@ AssumptionReport CheckAssumptions(const Problem& problem,
       if (k.touches_boundary) where += (where.empty() ? "" : "; ") + Component(k);
     }
     report.checks.push_back(
-        {"finite_components", where.empty(), where,
+        {Assumption::kFiniteComponents, where.empty(), where,
          where.empty() ? std::to_string(components.size()) +
                              " critical components, all inside the box"
                        : "a critical component touches the box boundary: it may continue beyond "
@@ -164,7 +150,7 @@ AssumptionReport CheckAssumptions(const Problem& problem,
 AssumptionCheck DivergenceCheck(double eta, int diverged, int chains) {
   char e[32];
   std::snprintf(e, sizeof e, "%.4g", eta);
-  AssumptionCheck c{"no_divergence", diverged == 0, "", "", true};
+  AssumptionCheck c{Assumption::kNoDivergence, diverged == 0, "", "", true};
   if (diverged == 0) {
     c.detail = "no chain diverged at eta = " + std::string(e);
   } else {

@@ -6,16 +6,40 @@
 #ifndef LDSGD_SOLVER_THEORY_ASSUMPTIONS_H_
 #define LDSGD_SOLVER_THEORY_ASSUMPTIONS_H_
 
+#include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "solver/io/enum_names.h"
 #include "solver/landscape/critical_points.h"
 #include "solver/problem/problem.h"
 
 namespace ldsgd {
 
+// The assumptions checked (see CheckAssumptions), one spelling each for reports and JSON.
+enum class Assumption {
+  kNoisePositiveDefinite,
+  kNoisePositiveDefiniteInBox,
+  kFiniteCumulant,
+  kCoercive,
+  kFiniteComponents,
+  kNoDivergence,
+};
+template <>
+struct EnumNames<Assumption> {
+  static constexpr std::array<std::pair<Assumption, const char*>, 6> kNames = {{
+      {Assumption::kNoisePositiveDefinite, "noise_positive_definite"},
+      {Assumption::kNoisePositiveDefiniteInBox, "noise_positive_definite_in_box"},
+      {Assumption::kFiniteCumulant, "finite_cumulant"},
+      {Assumption::kCoercive, "coercive"},
+      {Assumption::kFiniteComponents, "finite_components"},
+      {Assumption::kNoDivergence, "no_divergence"},
+  }};
+};
+
 struct AssumptionCheck {
-  std::string name;    // "noise_positive_definite", ... (see CheckAssumptions)
+  Assumption name = Assumption::kNoisePositiveDefinite;
   bool holds = true;
   std::string where;   // "component 2 (0, 0)", "(2, -1.5) and 12 more box points", "" if it holds
   std::string detail;  // what was checked, and what failed
@@ -27,10 +51,7 @@ struct AssumptionOptions {
   // Points of a low-discrepancy sequence over the box (and as many on its faces) where the noise
   // and the outward slope of f are checked.
   int box_samples = 512;
-  // A covariance counts as positive definite when its smallest eigenvalue exceeds this fraction of
-  // its largest plus |grad f|^2 (the scale of the steps): below it the noise is zero to rounding
-  // in some direction.
-  double relative_eigenvalue_floor = 1e-12;
+  // Positive definiteness is judged by Noise::Classify (noise.h), the one definition.
 };
 
 struct AssumptionReport {

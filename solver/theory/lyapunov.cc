@@ -249,46 +249,6 @@ std::string Validate(const LyapunovOptions& o) {
   return "";
 }
 
-const char* ToString(LyapunovResult::Method method) {
-  switch (method) {
-    case LyapunovResult::Method::kNotRun: return "not_run";
-    case LyapunovResult::Method::kExactScalar: return "exact_scalar";
-    case LyapunovResult::Method::kExactCommuting: return "exact_commuting";
-    case LyapunovResult::Method::kMonteCarloQR: return "monte_carlo_qr";
-  }
-  return "unknown";
-}
-
-bool FromString(const std::string& text, LyapunovResult::Method* method) {
-  for (auto m : {LyapunovResult::Method::kNotRun, LyapunovResult::Method::kExactScalar,
-                 LyapunovResult::Method::kExactCommuting, LyapunovResult::Method::kMonteCarloQR}) {
-    if (text == ToString(m)) {
-      *method = m;
-      return true;
-    }
-  }
-  return false;
-}
-
-const char* ToString(Stability stability) {
-  switch (stability) {
-    case Stability::kAbsorbing: return "absorbing";
-    case Stability::kRepelling: return "repelling";
-    case Stability::kUndetermined: return "undetermined";
-  }
-  return "unknown";
-}
-
-bool FromString(const std::string& text, Stability* stability) {
-  for (auto s : {Stability::kAbsorbing, Stability::kRepelling, Stability::kUndetermined}) {
-    if (text == ToString(s)) {
-      *stability = s;
-      return true;
-    }
-  }
-  return false;
-}
-
 Stability Classify(const LyapunovResult& r) {
   if (!r.ok()) return Stability::kUndetermined;
   // -inf - 0 and -inf + 0 are -inf; NaN compares false and stays undetermined.

@@ -29,12 +29,16 @@
 #ifndef LDSGD_SOLVER_THEORY_LYAPUNOV_H_
 #define LDSGD_SOLVER_THEORY_LYAPUNOV_H_
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
+
+#include "solver/io/enum_names.h"
 
 namespace ldsgd {
 
@@ -113,16 +117,27 @@ struct LyapunovResult {
   std::string FullReport() const;
 };
 
-// "exact_scalar", "exact_commuting", "monte_carlo_qr" ("not_run").
-const char* ToString(LyapunovResult::Method method);
-bool FromString(const std::string& text, LyapunovResult::Method* method);
+template <>
+struct EnumNames<LyapunovResult::Method> {
+  static constexpr std::array<std::pair<LyapunovResult::Method, const char*>, 4> kNames = {{
+      {LyapunovResult::Method::kNotRun, "not_run"},
+      {LyapunovResult::Method::kExactScalar, "exact_scalar"},
+      {LyapunovResult::Method::kExactCommuting, "exact_commuting"},
+      {LyapunovResult::Method::kMonteCarloQR, "monte_carlo_qr"},
+  }};
+};
 
 // Absorbing: exponent + half_width < 0; repelling: exponent - half_width > 0; else undetermined
 // (an interval that holds 0, an exact 0, or a result that was not computed).
 enum class Stability { kAbsorbing, kRepelling, kUndetermined };
-// "absorbing", "repelling", "undetermined".
-const char* ToString(Stability stability);
-bool FromString(const std::string& text, Stability* stability);
+template <>
+struct EnumNames<Stability> {
+  static constexpr std::array<std::pair<Stability, const char*>, 3> kNames = {{
+      {Stability::kAbsorbing, "absorbing"},
+      {Stability::kRepelling, "repelling"},
+      {Stability::kUndetermined, "undetermined"},
+  }};
+};
 Stability Classify(const LyapunovResult& result);
 
 // The eta-independent work, done once per set of Hessians: input checks, symmetrization, the

@@ -39,8 +39,7 @@ Predictions Predict(const Problem& problem, const std::vector<CriticalComponent>
   }
   out.stability_bound = lambda_max > 0.0 ? 2.0 / lambda_max : kInf;
 
-  const bool isotropic = problem.noise.type == NoiseType::kGaussian && problem.noise.covariance &&
-                         problem.noise.covariance->kind() == Covariance::Kind::kIsotropic;
+  const bool isotropic = problem.noise.is_isotropic();
   if (!isotropic) out.notes.push_back("no Laplace masses: they need isotropic Gaussian noise");
   for (const CriticalComponent& c : components) {
     if (isotropic && c.type == CriticalType::kMinimum && !c.isolated) {
@@ -61,7 +60,7 @@ Predictions Predict(const Problem& problem, const std::vector<CriticalComponent>
     if (isotropic) {
       // Langevin at temperature eta sigma^2 / 2 (THEORY.md section 6); the common factor
       // (pi eta sigma^2)^(d/2) cancels in the normalization but is kept for clarity.
-      const double sigma2 = problem.noise.covariance->sigma() * problem.noise.covariance->sigma();
+      const double sigma2 = problem.noise.sigma() * problem.noise.sigma();
       Eigen::VectorXd log_mass = Eigen::VectorXd::Constant(p, std::numeric_limits<double>::quiet_NaN());
       for (int i = 0; i < p; ++i) {
         const CriticalComponent& c = components[i];

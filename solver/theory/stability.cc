@@ -150,7 +150,7 @@ int StabilitySweep::num_vanishing() const {
 }
 
 std::string StabilityReport::BriefReport() const {
-  if (!success) return "Stability analysis failed: " + error;
+  if (!status.ok()) return "Stability analysis failed: " + status.message();
   if (num_vanishing() == 0) return NotApplicableMessage(not_applicable);
   std::ostringstream s;
   for (const ComponentStability& c : components) {
@@ -163,7 +163,7 @@ std::string StabilityReport::BriefReport() const {
 }
 
 std::string StabilitySweep::BriefReport() const {
-  if (!success) return "Stability sweep failed: " + error;
+  if (!status.ok()) return "Stability sweep failed: " + status.message();
   if (num_vanishing() == 0) return NotApplicableMessage(not_applicable);
   std::ostringstream s;
   for (const PhaseDiagram& d : diagrams) {
@@ -191,7 +191,7 @@ std::string StabilitySweep::BriefReport() const {
 
 LyapunovOptions StabilityAnalyzer::LyapunovFor(const Problem& problem) const {
   LyapunovOptions o = options_.lyapunov;
-  o.batch_size = problem.noise.batch_size;
+  o.batch_size = problem.noise.batch_size();
   return o;
 }
 
@@ -208,7 +208,7 @@ std::string StabilityAnalyzer::Examine(const Problem& problem,
     out->push_back(std::move(s));
   }
   *gradient_scale = 0.0;
-  if (problem.noise.type != NoiseType::kFiniteSum) {
+  if (!problem.noise.is_finite_sum()) {
     *not_applicable = "Gaussian noise: its covariance is SPD by construction, so it vanishes nowhere";
     return "";
   }
@@ -260,37 +260,37 @@ StabilityReport StabilityAnalyzer::Analyze(const Problem& problem,
   const Clock::time_point start = Clock::now();
   StabilityReport r;
   r.step_size = eta;
-  r.batch_size = problem.noise.type == NoiseType::kFiniteSum ? problem.noise.batch_size : 0;
+  r.batch_size = problem.noise.batch_size();
   if (std::string bad = Validate(options_); !bad.empty()) {
-    r.error = bad;
+    r.status = Status(StatusCode::kInvalidOptions, bad);
     return r;
   }
   if (!(std::isfinite(eta) && eta > 0)) {
-    r.error = "Invalid step size eta = " + ShortestSpelling(eta) + " (must be positive and finite)";
+    r.status = Status(StatusCode::kInvalidOptions, "Invalid step size eta = " + ShortestSpelling(eta) + " (must be positive and finite)");
     return r;
   }
   if (std::string bad = Examine(problem, components, &r.components, &r.gradient_scale,
                                 &r.not_applicable);
       !bad.empty()) {
-    r.error = bad;
+    r.status = Status(StatusCode::kInvalidOptions, bad);
     return r;
   }
   const LyapunovOptions lyapunov = LyapunovFor(problem);
   for (ComponentStability& c : r.components) {
     if (!c.vanishing_noise) continue;
-    if (problem.noise.gaussian_approximation) {
+    if (problem.noise.approximation() == NoiseApproximation::kGaussian) {
       c.lyapunov.message = kGaussianApproximation;
       continue;
     }
     const LyapunovSolver solver(c.hessians, lyapunov);
     if (!solver.error().empty()) {
-      r.error = "component " + std::to_string(c.id) + ": " + solver.error();
+      r.status = Status(StatusCode::kInvalidOptions, "component " + std::to_string(c.id) + ": " + solver.error());
       return r;
     }
     c.lyapunov = solver.Exponent(eta);
     c.stability = Classify(c.lyapunov);
   }
-  r.success = true;
+  r.status = Status::Ok();
   r.time_seconds = SecondsSince(start);
   return r;
 }
@@ -301,22 +301,22 @@ StabilitySweep StabilityAnalyzer::Sweep(const Problem& problem,
   const Clock::time_point start = Clock::now();
   StabilitySweep s;
   s.range = range;
-  s.batch_size = problem.noise.type == NoiseType::kFiniteSum ? problem.noise.batch_size : 0;
+  s.batch_size = problem.noise.batch_size();
   if (std::string bad = Validate(options_); !bad.empty()) {
-    s.error = bad;
+    s.status = Status(StatusCode::kInvalidOptions, bad);
     return s;
   }
   if (!(std::isfinite(range.from) && range.from > 0 && std::isfinite(range.to) &&
         range.to > range.from && range.points >= 2)) {
-    s.error = "Invalid step-size range " + ShortestSpelling(range.from) + ":" +
+    s.status = Status(StatusCode::kInvalidOptions, "Invalid step-size range " + ShortestSpelling(range.from) + ":" +
               ShortestSpelling(range.to) + ":" + std::to_string(range.points) +
-              " (need 0 < A < B, N >= 2)";
+              " (need 0 < A < B, N >= 2)");
     return s;
   }
   if (std::string bad = Examine(problem, components, &s.components, &s.gradient_scale,
                                 &s.not_applicable);
       !bad.empty()) {
-    s.error = bad;
+    s.status = Status(StatusCode::kInvalidOptions, bad);
     return s;
   }
   const LyapunovOptions lyapunov = LyapunovFor(problem);
@@ -324,7 +324,7 @@ StabilitySweep StabilityAnalyzer::Sweep(const Problem& problem,
     if (!c.vanishing_noise) continue;
     PhaseDiagram d;
     d.component = c.id;
-    if (problem.noise.gaussian_approximation) {
+    if (problem.noise.approximation() == NoiseApproximation::kGaussian) {
       d.message = kGaussianApproximation;
     } else {
       // AbsorbingWindows evaluates the exponent on exactly range.Grid() and keeps it: the phase
@@ -357,7 +357,7 @@ StabilitySweep StabilityAnalyzer::Sweep(const Problem& problem,
     }
     s.diagrams.push_back(std::move(d));
   }
-  s.success = true;
+  s.status = Status::Ok();
   s.time_seconds = SecondsSince(start);
   return s;
 }

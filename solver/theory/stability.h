@@ -91,8 +91,7 @@ struct ComponentStability {
 
 // The analysis at one step size.
 struct StabilityReport {
-  bool success = false;  // false until Analyze() ran with valid options and step size
-  std::string error;     // why not, when !success
+  Status status;  // kNotRun until Analyze() ran; kInvalidOptions: why not
   double step_size = 0.0;
   int batch_size = 0;                // the problem's (finite sums), 0 for Gaussian noise
   double gradient_scale = 0.0;       // G; 0 for Gaussian noise
@@ -122,8 +121,7 @@ struct PhaseDiagram {
 };
 
 struct StabilitySweep {
-  bool success = false;
-  std::string error;
+  Status status;  // kNotRun until Sweep() ran; kInvalidOptions: why not
   StepSizeRange range;
   int batch_size = 0;
   double gradient_scale = 0.0;
@@ -146,7 +144,7 @@ class StabilityAnalyzer {
   explicit StabilityAnalyzer(Options options) : options_(std::move(options)) {}
 
   // Vanishing noise at each component, and the exponent at step size eta where it vanishes.
-  // Configuration errors come back in the report (success == false); never throws.
+  // Configuration errors come back in the report (a failed status); never throws.
   StabilityReport Analyze(const Problem& problem, const std::vector<CriticalComponent>& components,
                           double eta) const;
   // The same over range.Grid(), with the absorbing windows in [range.from, range.to].

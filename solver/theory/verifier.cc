@@ -91,18 +91,18 @@ VerifyCheck Judge(std::string name, double predicted, const Interval& measured, 
   c.lower = measured.mean - measured.half;
   c.upper = measured.mean + measured.half;
   if (!unmixed.empty()) {
-    c.verdict = "inconclusive";
+    c.verdict = Verdict::kInconclusive;
     c.detail = unmixed;
     return c;
   }
   if (!std::isfinite(measured.mean) || !std::isfinite(measured.half)) {
-    c.verdict = "inconclusive";
+    c.verdict = Verdict::kInconclusive;
     c.detail = "no estimate (too few batches with data)";
     return c;
   }
   const double allowed = measured.half + tolerance * std::abs(predicted);
   const double miss = std::abs(measured.mean - predicted);
-  c.verdict = miss <= allowed ? "pass" : "fail";
+  c.verdict = miss <= allowed ? Verdict::kPass : Verdict::kFail;
   char buffer[160];
   std::snprintf(buffer, sizeof buffer, "|measured - predicted| = %.4g %s %.4g (95%% half-width %.3g + %g%% of the prediction)",
                 miss, miss <= allowed ? "<=" : ">", allowed, measured.half, 100 * tolerance);
@@ -135,27 +135,27 @@ long BasinInterval(const std::vector<CriticalComponent>& components, double eta)
   return interval >= 1e9 ? static_cast<long>(1e9) : std::max(1L, static_cast<long>(interval));
 }
 
-std::string Verdict(const std::vector<VerifyCheck>& checks, std::size_t energy_checks,
-                    const AssumptionReport& assumptions, std::string* reason) {
+Verdict OverallVerdict(const std::vector<VerifyCheck>& checks, std::size_t energy_checks,
+                       const AssumptionReport& assumptions, std::string* reason) {
   reason->clear();
   bool any_fail = false, any_inconclusive = false;
   for (const VerifyCheck& c : checks) {
-    any_fail = any_fail || c.verdict == "fail";
-    any_inconclusive = any_inconclusive || c.verdict == "inconclusive";
+    any_fail = any_fail || c.verdict == Verdict::kFail;
+    any_inconclusive = any_inconclusive || c.verdict == Verdict::kInconclusive;
   }
-  if (any_fail) return "fail";
+  if (any_fail) return Verdict::kFail;
   if (checks.empty()) {
     *reason = "nothing to check";
-    return "inconclusive";
+    return Verdict::kInconclusive;
   }
-  if (any_inconclusive) return "inconclusive";
+  if (any_inconclusive) return Verdict::kInconclusive;
   // The energy and exit checks assume what the assumption checks test; the collapse checks are the
   // theory that applies where the noise vanishes.
   if (energy_checks > 0 && !assumptions.predictions_reliable()) {
     *reason = "assumptions the predictions need fail: " + assumptions.FailedSummary();
-    return "inconclusive";
+    return Verdict::kInconclusive;
   }
-  return "pass";
+  return Verdict::kPass;
 }
 
 double StudentT95(int dof) {
@@ -231,7 +231,7 @@ std::vector<VerifyCheck> CollapseChecks(const Problem& problem,
                                         const std::vector<double>& step_sizes,
                                         const VerifyOptions& options) {
   std::vector<VerifyCheck> checks;
-  if (problem.noise.type != NoiseType::kFiniteSum || problem.noise.gaussian_approximation) return checks;
+  if (!problem.noise.is_exact_finite_sum()) return checks;
   StabilityOptions so;
   so.lyapunov.seed = options.seed;
   so.lyapunov.threads = options.num_threads;
@@ -241,7 +241,7 @@ std::vector<VerifyCheck> CollapseChecks(const Problem& problem,
   const int d = problem.dimension();
   for (double eta : step_sizes) {
     const StabilityReport report = analyzer.Analyze(problem, components, eta);
-    if (!report.success) continue;
+    if (!report.status.ok()) continue;
     for (const ComponentStability& c : report.components) {
       if (!c.vanishing_noise || c.stability == Stability::kUndetermined) continue;
       const double rate = std::abs(c.lyapunov.exponent);
@@ -263,7 +263,7 @@ std::vector<VerifyCheck> CollapseChecks(const Problem& problem,
       }
       Simulator::Summary summary;
       const SimulationResult r = Simulator(sim).Simulate(problem, components, &summary);
-      if (!summary.success) continue;
+      if (!summary.status.ok()) continue;
       long collapsed = 0;
       for (const SimulationChain& chain : r.per_chain) {
         if (!chain.diverged && (chain.final_state - c.point).lpNorm<Eigen::Infinity>() <= tolerance) ++collapsed;
@@ -277,7 +277,7 @@ std::vector<VerifyCheck> CollapseChecks(const Problem& problem,
       // 90%: the linearization holds within r0 only approximately, and a few chains can wander
       // before the contraction takes over.
       const bool ok = absorbing ? check.measured >= 0.9 : check.measured <= 0.1;
-      check.verdict = ok ? "pass" : "fail";
+      check.verdict = ok ? Verdict::kPass : Verdict::kFail;
       char buffer[256];
       std::snprintf(buffer, sizeof buffer,
                     "Lam = %.6g (%s): %ld of %d chains within %.2g of x* after %ld steps",
@@ -292,53 +292,35 @@ std::vector<VerifyCheck> CollapseChecks(const Problem& problem,
 
 }  // namespace
 
-VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>& components,
-                    const Eigen::MatrixXd& costs, const Eigen::VectorXd& relative_energies,
-                    const VerifyOptions& options) {
-  VerifyReport report;
-  const int p = static_cast<int>(components.size());
-  if (options.batches < 2 || options.chains < options.batches || options.min_transitions < 1 ||
-      !(options.model_tolerance >= 0)) {
-    report.error = "Invalid configuration. Violated constraint: batches >= 2, chains >= batches, "
-                   "min_transitions >= 1, model_tolerance >= 0";
-    return report;
-  }
-  const Predictions base = Predict(problem, components, relative_energies, {});
-  report.automatic_step_sizes = options.step_sizes.empty();
-  report.step_sizes = report.automatic_step_sizes
-                          ? AutomaticStepSizes(components, costs, base.stability_bound, options)
-                          : options.step_sizes;
-  std::sort(report.step_sizes.begin(), report.step_sizes.end());
-  if (report.step_sizes.size() < 2) {
-    report.error = "Invalid configuration. At least 2 step sizes are needed for the slopes.";
-    return report;
-  }
-  const Predictions predictions = Predict(problem, components, relative_energies, report.step_sizes);
-  std::string noise_error;
-  const std::unique_ptr<SgdNoise> noise = MakeSgdNoise(problem, options.seed, &noise_error);
-  if (!noise) {
-    report.error = noise_error;
-    return report;
-  }
+namespace {
 
-  // Basin masses serve only the Laplace checks; classifying costs a short descent on f per state
-  // (O(n) per f evaluation for datasets), so it runs only when there is a Laplace mass to check.
-  bool any_laplace = false;
-  for (const auto& step : predictions.steps) {
-    for (double m : step.laplace_mass) any_laplace = any_laplace || !std::isnan(m);
+// The relative size of the neighbourhoods of saddles and maxima against the default ball: small, so
+// that "leaving U_i" means reaching the top of the barrier. A big ball around a barrier top would
+// lower the barrier the exit times measure by the drop of f across the ball (0.23 instead of 0.36
+// in f on the tilted double well).
+constexpr double kBarrierBallScale = 0.1;
+
+Status ValidateOptions(const VerifyOptions& o) {
+  if (o.batches < 2 || o.chains < o.batches || o.min_transitions < 1 || !(o.model_tolerance >= 0)) {
+    return Status(StatusCode::kInvalidOptions,
+                  "Invalid configuration. Violated constraint: batches >= 2, chains >= batches, "
+                  "min_transitions >= 1, model_tolerance >= 0");
   }
-  for (double eta : report.step_sizes) {
+  return Status::Ok();
+}
+
+// One simulation per step size into report->simulations; a failed status stops them.
+Status SimulateAll(const Problem& problem, const std::vector<CriticalComponent>& components,
+                   const SgdNoise& noise, bool basins, const VerifyOptions& options, VerifyReport* report) {
+  for (double eta : report->step_sizes) {
     SimulationOptions so;
     so.step_size = eta;
-    // Neighbourhoods: the default balls at minima (all but a sliver of their mass); a tenth of the
-    // default at saddles and maxima, so that "leaving U_i" means reaching the top of the barrier.
-    // A big ball around a barrier top would lower the barrier the exit times measure by the drop
-    // of f across the ball (0.23 instead of 0.36 in f on the tilted double well).
-    so.radius = DefaultRadii(components, *problem.objective, *noise, problem.domain, eta);
-    for (int i = 0; i < p; ++i) {
-      if (components[i].type != CriticalType::kMinimum) so.radius[i] *= 0.1;
+    // The default balls at minima (all but a sliver of their mass); smaller at barrier tops.
+    so.radius = DefaultRadii(components, *problem.objective, noise, problem.domain, eta);
+    for (std::size_t i = 0; i < components.size(); ++i) {
+      if (components[i].type != CriticalType::kMinimum) so.radius[i] *= kBarrierBallScale;
     }
-    so.basin_interval = any_laplace ? BasinInterval(components, eta) : 0;
+    so.basin_interval = basins ? BasinInterval(components, eta) : 0;
     so.steps = options.steps;
     so.burn_in = options.burn_in;
     so.chains = options.chains;
@@ -346,36 +328,167 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
     so.num_threads = options.num_threads;
     so.progress = options.progress;
     Simulator::Summary summary;
-    report.simulations.push_back(Simulator(so).Simulate(problem, components, &summary));
-    if (!summary.success) {
-      report.error = summary.error;
-      return report;
-    }
+    report->simulations.push_back(Simulator(so).Simulate(problem, components, &summary));
+    if (!summary.status.ok()) return summary.status;
   }
-  const int K = static_cast<int>(report.step_sizes.size());
-  const std::vector<BatchData> batches = Batches(report.simulations, options.batches, p);
+  return Status::Ok();
+}
 
-  // Mixing: transitions out of each neighbourhood at each step size, and divergence.
-  auto exits_out = [&](int k, int i) {
+// What the simulations say, per batch of chains, and whether they mixed.
+struct Evidence {
+  const VerifyReport& report;
+  const VerifyOptions& options;
+  std::vector<BatchData> batches;
+  std::vector<double> inv_eta;
+  int p = 0, K = 0, diverged = 0;
+
+  Evidence(const VerifyReport& r, const VerifyOptions& o, int components)
+      : report(r), options(o), batches(Batches(r.simulations, o.batches, components)), p(components),
+        K(static_cast<int>(r.step_sizes.size())) {
+    for (double eta : r.step_sizes) inv_eta.push_back(1.0 / eta);
+    for (const SimulationResult& s : r.simulations) diverged += s.diverged;
+  }
+  // Transitions out of neighbourhood i at step size k.
+  long ExitsOut(int k, int i) const {
     long n = 0;
     for (int j = 0; j < p; ++j) n += report.simulations[k].transitions[i][j];
     return n;
-  };
-  int diverged = 0;
-  for (const SimulationResult& s : report.simulations) diverged += s.diverged;
-  auto unmixed = [&](std::initializer_list<int> used) -> std::string {
+  }
+  // Why checks using these neighbourhoods are inconclusive ("" if they mixed at every step size).
+  std::string Unmixed(std::initializer_list<int> used) const {
     if (diverged > 0) return std::to_string(diverged) + " chains diverged: the chain is not SGD-like here";
     for (int k = 0; k < K; ++k) {
       for (int i : used) {
-        if (exits_out(k, i) < options.min_transitions) {
-          return "not mixed: " + std::to_string(exits_out(k, i)) + " transitions out of component " +
+        if (ExitsOut(k, i) < options.min_transitions) {
+          return "not mixed: " + std::to_string(ExitsOut(k, i)) + " transitions out of component " +
                  std::to_string(i) + " at eta = " + FormatEta(report.step_sizes[k]) + " (need " +
                  std::to_string(options.min_transitions) + ")";
         }
       }
     }
     return "";
-  };
+  }
+};
+
+// (a) Arrhenius slopes of log(mu_i / mu_ground) against 1/eta: -(E_i - E_ground).
+void ArrheniusChecks(const Evidence& ev, const std::vector<int>& minima, int ground,
+                     const Eigen::VectorXd& energies, std::vector<VerifyCheck>* checks) {
+  for (int i : minima) {
+    if (i == ground) continue;
+    std::vector<double> slopes;
+    for (const BatchData& b : ev.batches) {
+      std::vector<double> y;
+      for (int k = 0; k < ev.K; ++k) {
+        if (b.occupation[k][i] > 0 && b.occupation[k][ground] > 0) {
+          y.push_back(std::log(b.occupation[k][i] / b.occupation[k][ground]));
+        }
+      }
+      if (static_cast<int>(y.size()) == ev.K) slopes.push_back(Slope(ev.inv_eta, y));
+    }
+    std::string why = ev.Unmixed({i, ground});
+    if (why.empty() && static_cast<int>(slopes.size()) < ev.options.batches) {
+      why = "a neighbourhood was never visited in " + std::to_string(ev.options.batches - slopes.size()) + " batches";
+    }
+    checks->push_back(Judge("arrhenius[" + std::to_string(i) + "]", -(energies[i] - energies[ground]),
+                            BatchInterval(slopes), ev.options.model_tolerance, why));
+  }
+}
+
+// (b) Laplace-corrected masses of the basins among the minima (isotropic Gaussian noise).
+void LaplaceChecks(const Evidence& ev, const std::vector<int>& minima, const Predictions& predictions,
+                   std::vector<VerifyCheck>* checks) {
+  if (predictions.steps.empty() || predictions.steps[0].laplace_mass.size() == 0) return;
+  std::vector<int> laplace;
+  for (int i : minima) {
+    if (!std::isnan(predictions.steps[0].laplace_mass[i])) laplace.push_back(i);
+  }
+  for (int k = 0; k < ev.K; ++k) {
+    for (int i : laplace) {
+      std::vector<double> mass;
+      for (const BatchData& b : ev.batches) {
+        double total = 0.0;
+        for (int j : laplace) total += b.basin[k][j];
+        if (total > 0) mass.push_back(b.basin[k][i] / total);
+      }
+      std::string why;
+      if (ev.diverged > 0) {
+        why = std::to_string(ev.diverged) + " chains diverged";
+      } else {
+        for (int j : laplace) {
+          if (ev.ExitsOut(k, j) < ev.options.min_transitions) {
+            why = "not mixed at this step size: " + std::to_string(ev.ExitsOut(k, j)) +
+                  " transitions out of component " + std::to_string(j);
+            break;
+          }
+        }
+      }
+      checks->push_back(Judge("laplace[" + std::to_string(i) + "] @ eta=" + FormatEta(ev.report.step_sizes[k]),
+                              predictions.steps[k].laplace_mass[i], BatchInterval(mass),
+                              ev.options.model_tolerance, why));
+    }
+  }
+}
+
+// (c) Exit-time slopes: mean exit time ~ C exp(B_exit / eta) in time units eta * steps.
+void ExitChecks(const Evidence& ev, const std::vector<int>& minima, const Eigen::MatrixXd& costs,
+                std::vector<VerifyCheck>* checks) {
+  for (int i : minima) {
+    double exit_cost = std::numeric_limits<double>::infinity();
+    for (int j = 0; j < ev.p; ++j) {
+      if (j != i) exit_cost = std::min(exit_cost, costs(i, j));
+    }
+    if (!std::isfinite(exit_cost)) continue;
+    std::vector<double> slopes;
+    for (const BatchData& b : ev.batches) {
+      std::vector<double> y;
+      for (int k = 0; k < ev.K; ++k) {
+        if (b.exit_count[k][i] > 0) {
+          y.push_back(std::log(ev.report.step_sizes[k] * b.exit_sum[k][i] / b.exit_count[k][i]));
+        }
+      }
+      if (static_cast<int>(y.size()) == ev.K) slopes.push_back(Slope(ev.inv_eta, y));
+    }
+    std::string why = ev.Unmixed({i});
+    if (why.empty() && static_cast<int>(slopes.size()) < ev.options.batches) {
+      why = "no completed exit in " + std::to_string(ev.options.batches - slopes.size()) + " batches";
+    }
+    checks->push_back(Judge("exit[" + std::to_string(i) + "]", exit_cost, BatchInterval(slopes),
+                            ev.options.model_tolerance, why));
+  }
+}
+
+}  // namespace
+
+VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>& components,
+                    const Eigen::MatrixXd& costs, const Eigen::VectorXd& relative_energies,
+                    const VerifyOptions& options) {
+  VerifyReport report;
+  const int p = static_cast<int>(components.size());
+  if (report.status = ValidateOptions(options); !report.status.ok()) return report;
+  const Predictions base = Predict(problem, components, relative_energies, {});
+  report.automatic_step_sizes = options.step_sizes.empty();
+  report.step_sizes = report.automatic_step_sizes
+                          ? AutomaticStepSizes(components, costs, base.stability_bound, options)
+                          : options.step_sizes;
+  std::sort(report.step_sizes.begin(), report.step_sizes.end());
+  if (report.step_sizes.size() < 2) {
+    report.status = Status(StatusCode::kInvalidOptions,
+                           "Invalid configuration. At least 2 step sizes are needed for the slopes.");
+    return report;
+  }
+  const Predictions predictions = Predict(problem, components, relative_energies, report.step_sizes);
+  const std::unique_ptr<SgdNoise> noise = MakeSgdNoise(problem, options.seed, &report.status);
+  if (!noise) return report;
+
+  // Basin masses serve only the Laplace checks; classifying costs a short descent on f per state
+  // (O(n) per f evaluation for datasets), so it runs only when there is a Laplace mass to check.
+  bool any_laplace = false;
+  for (const auto& step : predictions.steps) {
+    for (double m : step.laplace_mass) any_laplace = any_laplace || !std::isnan(m);
+  }
+  report.status = SimulateAll(problem, components, *noise, any_laplace, options, &report);
+  if (!report.status.ok()) return report;
+  const Evidence evidence(report, options, p);
 
   std::vector<int> minima;
   for (int i = 0; i < p; ++i) {
@@ -386,88 +499,9 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
   for (int i : minima) {
     if (ground < 0 || relative_energies[i] < relative_energies[ground]) ground = i;
   }
-  std::vector<double> inv_eta;
-  for (double eta : report.step_sizes) inv_eta.push_back(1.0 / eta);
-
-  // (a) Arrhenius slopes of the occupation ratios.
-  for (int i : minima) {
-    if (i == ground) continue;
-    std::vector<double> slopes;
-    for (const BatchData& b : batches) {
-      std::vector<double> y;
-      for (int k = 0; k < K; ++k) {
-        if (b.occupation[k][i] > 0 && b.occupation[k][ground] > 0) {
-          y.push_back(std::log(b.occupation[k][i] / b.occupation[k][ground]));
-        }
-      }
-      if (static_cast<int>(y.size()) == K) slopes.push_back(Slope(inv_eta, y));
-    }
-    std::string why = unmixed({i, ground});
-    if (why.empty() && static_cast<int>(slopes.size()) < options.batches) {
-      why = "a neighbourhood was never visited in " + std::to_string(options.batches - slopes.size()) + " batches";
-    }
-    report.checks.push_back(Judge("arrhenius[" + std::to_string(i) + "]",
-                                  -(relative_energies[i] - relative_energies[ground]), BatchInterval(slopes),
-                                  options.model_tolerance, why));
-  }
-
-  // (b) Laplace-corrected masses among the minima (isotropic Gaussian noise).
-  if (!predictions.steps.empty() && predictions.steps[0].laplace_mass.size() > 0) {
-    std::vector<int> laplace;
-    for (int i : minima) {
-      if (!std::isnan(predictions.steps[0].laplace_mass[i])) laplace.push_back(i);
-    }
-    for (int k = 0; k < K; ++k) {
-      for (int i : laplace) {
-        std::vector<double> mass;
-        for (const BatchData& b : batches) {
-          double total = 0.0;
-          for (int j : laplace) total += b.basin[k][j];
-          if (total > 0) mass.push_back(b.basin[k][i] / total);
-        }
-        std::string why;
-        if (diverged > 0) {
-          why = std::to_string(diverged) + " chains diverged";
-        } else {
-          for (int j : laplace) {
-            if (exits_out(k, j) < options.min_transitions) {
-              why = "not mixed at this step size: " + std::to_string(exits_out(k, j)) +
-                    " transitions out of component " + std::to_string(j);
-              break;
-            }
-          }
-        }
-        report.checks.push_back(Judge("laplace[" + std::to_string(i) + "] @ eta=" + FormatEta(report.step_sizes[k]),
-                                      predictions.steps[k].laplace_mass[i], BatchInterval(mass),
-                                      options.model_tolerance, why));
-      }
-    }
-  }
-
-  // (c) Exit-time slopes: mean exit time ~ C exp(B_exit / eta) in time units eta * steps.
-  for (int i : minima) {
-    double exit_cost = std::numeric_limits<double>::infinity();
-    for (int j = 0; j < p; ++j) {
-      if (j != i) exit_cost = std::min(exit_cost, costs(i, j));
-    }
-    if (!std::isfinite(exit_cost)) continue;
-    std::vector<double> slopes;
-    for (const BatchData& b : batches) {
-      std::vector<double> y;
-      for (int k = 0; k < K; ++k) {
-        if (b.exit_count[k][i] > 0) {
-          y.push_back(std::log(report.step_sizes[k] * b.exit_sum[k][i] / b.exit_count[k][i]));
-        }
-      }
-      if (static_cast<int>(y.size()) == K) slopes.push_back(Slope(inv_eta, y));
-    }
-    std::string why = unmixed({i});
-    if (why.empty() && static_cast<int>(slopes.size()) < options.batches) {
-      why = "no completed exit in " + std::to_string(options.batches - slopes.size()) + " batches";
-    }
-    report.checks.push_back(Judge("exit[" + std::to_string(i) + "]", exit_cost, BatchInterval(slopes),
-                                  options.model_tolerance, why));
-  }
+  ArrheniusChecks(evidence, minima, ground, relative_energies, &report.checks);
+  LaplaceChecks(evidence, minima, predictions, &report.checks);
+  ExitChecks(evidence, minima, costs, &report.checks);
 
   const std::size_t energy_checks = report.checks.size();
   for (const VerifyCheck& c : CollapseChecks(problem, components, report.step_sizes, options)) {
@@ -477,7 +511,7 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
   for (const SimulationResult& sim : report.simulations) {
     report.assumptions.checks.push_back(DivergenceCheck(sim.step_size, sim.diverged, sim.chains));
   }
-  report.verdict = Verdict(report.checks, energy_checks, report.assumptions, &report.verdict_reason);
+  report.verdict = OverallVerdict(report.checks, energy_checks, report.assumptions, &report.verdict_reason);
   return report;
 }
 

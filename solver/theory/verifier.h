@@ -14,12 +14,16 @@
 #ifndef LDSGD_SOLVER_THEORY_VERIFIER_H_
 #define LDSGD_SOLVER_THEORY_VERIFIER_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include "solver/io/enum_names.h"
+#include "solver/io/status.h"
 #include "solver/theory/assumptions.h"
 #include "solver/landscape/critical_points.h"
 #include "solver/theory/predictions.h"
@@ -49,11 +53,22 @@ struct VerifyOptions {
   bool progress = false;
 };
 
+// The outcome of one check, and of a whole verification.
+enum class Verdict { kPass, kFail, kInconclusive };
+template <>
+struct EnumNames<Verdict> {
+  static constexpr std::array<std::pair<Verdict, const char*>, 3> kNames = {{
+      {Verdict::kPass, "pass"},
+      {Verdict::kFail, "fail"},
+      {Verdict::kInconclusive, "inconclusive"},
+  }};
+};
+
 struct VerifyCheck {
   std::string name;
   double predicted = 0.0, measured = 0.0;
   double lower = 0.0, upper = 0.0;  // 95% interval of the measurement
-  std::string verdict;              // "pass", "fail", "inconclusive"
+  Verdict verdict = Verdict::kInconclusive;
   std::string detail;               // why, in words
 };
 
@@ -66,9 +81,9 @@ struct VerifyReport {
   AssumptionReport assumptions;
   // "fail" if any check fails, else "inconclusive" if any is or if an assumption the predictions
   // need fails (a passing comparison then proves nothing about the theory), else "pass".
-  std::string verdict;
+  Verdict verdict = Verdict::kInconclusive;
   std::string verdict_reason;  // why inconclusive when the checks alone would pass
-  std::string error;    // invalid options; then nothing else is set
+  Status status;  // kInvalidOptions, or the simulator's failure: then nothing else is set
 };
 
 // `relative_energies` and `costs` come from the analysis of the same components.
@@ -85,11 +100,11 @@ std::vector<double> AutomaticStepSizes(const std::vector<CriticalComponent>& com
 // flattest well, 1 / (eta lambda_min) each.
 long BasinInterval(const std::vector<CriticalComponent>& components, double eta);
 
-// The overall verdict: "fail" if a check fails; else "inconclusive" if there is no check, if one
-// is inconclusive, or if the first `energy_checks` checks (energies, exits: large-deviation
-// predictions) exist while an assumption they need fails (then *reason says which); else "pass".
-std::string Verdict(const std::vector<VerifyCheck>& checks, std::size_t energy_checks,
-                    const AssumptionReport& assumptions, std::string* reason);
+// The overall verdict: fail if a check fails; else inconclusive if there is no check, if one is
+// inconclusive, or if the first `energy_checks` checks (energies, exits: large-deviation
+// predictions) exist while an assumption they need fails (then *reason says which); else pass.
+Verdict OverallVerdict(const std::vector<VerifyCheck>& checks, std::size_t energy_checks,
+                       const AssumptionReport& assumptions, std::string* reason);
 
 // Two-sided 95% quantile of Student's t with `dof` degrees of freedom.
 double StudentT95(int dof);

@@ -1,0 +1,302 @@
+#include "solver/analysis/reports.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "solver/analysis/serialization.h"
+#include "solver/io/text_table.h"
+
+namespace ldsgd {
+namespace {
+
+std::string Components(std::size_t n) {
+  return std::to_string(n) + (n == 1 ? " critical component" : " critical components");
+}
+
+// "batch size 1" with the vanishing-noise criterion, or "Gaussian noise".
+std::string NoiseLine(int batch_size, double tolerance, double gradient_scale) {
+  if (batch_size == 0) return "Gaussian noise";
+  return "batch size " + std::to_string(batch_size) + " (noise vanishes where max|g_k(x*)| <= " +
+         FormatNumber(tolerance, 3) + " G, G = " + FormatNumber(gradient_scale, 6) + ")";
+}
+
+std::string Exponent(const LyapunovResult& r) {
+  if (!r.ok()) return "-";
+  return FormatNumber(r.exponent, 10) + " +- " + FormatNumber(r.half_width, 3);
+}
+
+std::string StabilityTable(const std::vector<ComponentStability>& components, bool with_exponent) {
+  std::vector<std::string> header = {"id", "type", "point", "noise at x*", "max|g_k|/G"};
+  if (with_exponent) {
+    for (const char* h : {"exponent", "method", "phase"}) header.push_back(h);
+  }
+  Table table(header);
+  for (const ComponentStability& c : components) {
+    std::vector<std::string> row = {std::to_string(c.id), ToString(c.type), FormatVector(c.point),
+                                    c.vanishing_noise ? "vanishing" : "present",
+                                    std::isnan(c.noise_ratio) ? "-" : FormatNumber(c.noise_ratio, 3)};
+    if (with_exponent) {
+      const bool analysed = c.vanishing_noise && c.lyapunov.ok();
+      row.push_back(analysed ? Exponent(c.lyapunov) : "-");
+      row.push_back(analysed ? ToString(c.lyapunov.method) : "-");
+      row.push_back(analysed ? ToString(c.stability) : "-");
+    }
+    table.AddRow(row);
+  }
+  return table.ToString();
+}
+
+std::string SweepTable(const StabilitySweep& sweep) {
+  Table table({"component", "eta", "exponent", "phase"});
+  for (const PhaseDiagram& d : sweep.diagrams) {
+    for (const LyapunovResult& r : d.grid) {
+      table.AddRow({std::to_string(d.component), FormatNumber(r.eta, 6), Exponent(r),
+                    ToString(Classify(r))});
+    }
+  }
+  return table.ToString();
+}
+
+}  // namespace
+
+std::string Title(const Problem& problem) { return problem.name.empty() ? problem.source : problem.name; }
+
+void AddProblem(const Problem& problem, nlohmann::json* doc) {
+  (*doc)["problem"] = problem.name;
+  (*doc)["variables"] = problem.variables;
+}
+
+std::string CostTable(const Eigen::MatrixXd& costs, const std::vector<CriticalComponent>& components) {
+  std::vector<std::string> header = {"from \\ to"};
+  for (const CriticalComponent& c : components) header.push_back(std::to_string(c.id) + " " + ToString(c.type));
+  Table table(header);
+  for (int i = 0; i < costs.rows(); ++i) {
+    std::vector<std::string> row = {std::to_string(components[i].id) + " " + ToString(components[i].type)};
+    for (int j = 0; j < costs.cols(); ++j) row.push_back(FormatNumber(costs(i, j), 9));
+    table.AddRow(row);
+  }
+  return table.ToString();
+}
+
+std::string ComponentTable(const std::vector<CriticalComponent>& components) {
+  Table table({"id", "type", "index", "point", "f", "hessian eigenvalues", "size"});
+  for (const CriticalComponent& c : components) {
+    table.AddRow({std::to_string(c.id), ToString(c.type), std::to_string(c.index),
+                  FormatVector(c.point), FormatNumber(c.f, 10), FormatVector(c.hessian_eigenvalues, 6),
+                  std::to_string(c.size)});
+  }
+  return table.ToString();
+}
+
+std::string AssumptionLines(const AssumptionReport& report) {
+  std::string out;
+  bool needed_fail = false;
+  for (const AssumptionCheck& c : report.checks) {
+    if (c.holds) continue;
+    needed_fail = needed_fail || c.affects_predictions;
+    out += std::string(c.affects_predictions ? "warning" : "note") + ": assumption " + ToString(c.name) + " fails" +
+           (c.where.empty() ? "" : " at " + c.where) + ": " + c.detail + "\n";
+  }
+  if (!needed_fail) {
+    out += "assumptions the predictions need: all hold (noise positive definite at the components and "
+           "finite, f increasing outward on the box, components inside the box)\n";
+  } else {
+    out += "large-deviation predictions (energies, weights, exit costs) UNRELIABLE: they assume what fails "
+           "above (THEORY.md section 8)\n";
+  }
+  return out;
+}
+
+std::string OccupationTable(const std::vector<CriticalComponent>& components,
+                            const SimulationResult& r) {
+  const bool basins = r.basin_interval > 0;
+  std::vector<std::string> header = {"component", "type", "radius", "occupation", "exits",
+                                     "mean exit time"};
+  if (basins) header.push_back("basin");
+  Table table(header);
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    const ExitTimes& e = r.exit_times[i];
+    std::vector<std::string> row = {std::to_string(components[i].id), ToString(components[i].type),
+                                    FormatNumber(r.radius[i], 6), FormatNumber(r.occupation[i], 6),
+                                    std::to_string(e.count),
+                                    e.count > 0 ? FormatNumber(e.mean(), 6) : "-"};
+    if (basins) {
+      row.push_back(components[i].type == CriticalType::kMinimum
+                        ? FormatNumber(r.basin_occupation[i], 6)
+                        : "");
+    }
+    table.AddRow(row);
+  }
+  std::vector<std::string> last = {"outside", "", "", FormatNumber(r.outside, 6), "", ""};
+  if (basins) last.push_back(FormatNumber(r.basin_unclassified, 6));
+  table.AddRow(last);
+  return table.ToString();
+}
+
+namespace {
+
+// The component table of `analyze`: id, type, point, f, E (and the compared E), weights.
+std::string EnergyTable(const Problem& problem, const Analysis& a) {
+  std::vector<std::string> header = {"id", "type", "point", "f", "E"};
+  const bool approximated = problem.noise.approximation() == NoiseApproximation::kGaussian;
+  if (a.comparison) header.push_back(approximated ? "E(exact)" : "E(gaussian)");
+  const std::string mark = a.assumptions.predictions_reliable() ? "" : "*";
+  for (const StepSizePrediction& s : a.predictions.steps) {
+    header.push_back("weight(eta=" + FormatNumber(s.step_size, 4) + ")" + mark);
+  }
+  Table table(header);
+  for (std::size_t i = 0; i < a.components.size(); ++i) {
+    const CriticalComponent& c = a.components[i];
+    std::string type = ToString(c.type);
+    if (c.type == CriticalType::kSaddle) type += " (index " + std::to_string(c.index) + ")";
+    std::vector<std::string> row = {std::to_string(c.id), type, FormatVector(c.point, 7), FormatNumber(c.f, 8),
+                                    FormatNumber(a.energies.relative[i], 8)};
+    if (a.comparison) row.push_back(FormatNumber(a.comparison->energies.relative[i], 8));
+    for (const StepSizePrediction& s : a.predictions.steps) row.push_back(FormatNumber(s.weight[i], 4));
+    table.AddRow(row);
+  }
+  return table.ToString();
+}
+
+// "ground states: 0 1", and the other noise treatment's ground states and costs.
+std::string GroundStateLines(const Problem& problem, const Analysis& a) {
+  std::ostringstream out;
+  out << "ground state" << (a.energies.ground_states.size() > 1 ? "s" : "") << ":";
+  for (int g : a.energies.ground_states) out << " " << g;
+  if (a.energies.ground_states.empty()) {
+    out << " none (every energy is +inf: no component is reachable from all the others at finite "
+           "cost, so the long-run law depends on where SGD starts)";
+  }
+  out << "\n";
+  if (a.comparison) {
+    const bool approximated = problem.noise.approximation() == NoiseApproximation::kGaussian;
+    out << (approximated ? "exact minibatch noise" : "gaussian approximation") << ": ground state";
+    for (int g : a.comparison->energies.ground_states) out << " " << g;
+    if (a.comparison->energies.ground_states.empty()) out << " none";
+    out << "; transition costs B[from][to]:\n" << CostTable(a.comparison->costs.costs, a.components);
+  }
+  return out.str();
+}
+
+// Stability warnings, Laplace masses, notes and uncertified +inf costs.
+std::string PredictionLines(const Analysis& a, const AnalysisSummary& summary) {
+  std::ostringstream out;
+  const Predictions& predictions = a.predictions;
+  for (const StepSizePrediction& s : predictions.steps) {
+    if (!s.stable) {
+      out << "warning: eta = " << FormatNumber(s.step_size, 4) << " exceeds the stability bound 2/lambda_max = "
+          << FormatNumber(predictions.stability_bound, 4) << ": the chain is not SGD-like near the minima\n";
+    }
+  }
+  if (!predictions.steps.empty() && predictions.steps[0].laplace_mass.size() > 0) {
+    out << "Laplace-corrected masses of the minima (isotropic noise, THEORY.md section 6):\n";
+    for (const StepSizePrediction& s : predictions.steps) {
+      out << "  eta = " << FormatNumber(s.step_size, 4) << ":";
+      for (std::size_t i = 0; i < a.components.size(); ++i) {
+        if (!std::isnan(s.laplace_mass[i])) out << "  [" << i << "] " << FormatNumber(s.laplace_mass[i], 4);
+      }
+      out << "\n";
+    }
+  }
+  for (const std::string& note : predictions.notes) out << "note: " << note << "\n";
+  const auto& uncertified = summary.costs.uncertified_infinite;
+  if (!uncertified.empty()) {
+    out << "warning: " << uncertified.size()
+        << " costs are +inf only because every path tried crossed a region the sample steps cannot "
+           "move through; a curved path of finite cost may exist (finite sum in d >= 2):";
+    for (const auto& [i, j] : uncertified) out << " " << i << "->" << j;
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+std::string AnalysisText(const Problem& problem, const Analysis& a, const AnalysisSummary& summary,
+                         bool verbose) {
+  std::ostringstream out;
+  out << Title(problem) << "\n\n" << EnergyTable(problem, a) << "\n" << GroundStateLines(problem, a)
+      << PredictionLines(a, summary) << AssumptionLines(a.assumptions);
+  if (!a.assumptions.predictions_reliable()) out << "(*: unreliable weights)\n";
+  if (verbose) out << "\ntransition costs B[from][to]:\n" << CostTable(a.costs.costs, a.components);
+  out << "\n" << (verbose ? summary.critical.FullReport() : summary.critical.BriefReport()) << "\n"
+      << (verbose ? summary.costs.FullReport() : summary.costs.BriefReport()) << "\n";
+  return out.str();
+}
+
+std::string StabilityText(const Problem& problem, std::size_t num_components, const StabilityReport& report,
+                          double tolerance, bool verbose) {
+  std::ostringstream out;
+  out << Title(problem) << "\n"
+      << "eta = " << FormatNumber(report.step_size) << ", "
+      << NoiseLine(report.batch_size, tolerance, report.gradient_scale) << "\n"
+      << Components(num_components) << ", " << report.num_vanishing() << " with vanishing noise\n\n"
+      << StabilityTable(report.components, report.num_vanishing() > 0) << "\n"
+      << report.BriefReport() << "\n";
+  if (verbose) {
+    for (const ComponentStability& c : report.components) {
+      if (c.vanishing_noise) out << "component " << c.id << ": " << c.lyapunov.FullReport();
+    }
+  }
+  return out.str();
+}
+
+std::string StabilitySweepText(const Problem& problem, std::size_t num_components, const StabilitySweep& sweep,
+                               const StepSizeRange& range, double tolerance, bool verbose) {
+  std::ostringstream out;
+  out << Title(problem) << "\n"
+      << "eta from " << FormatNumber(range.from) << " to " << FormatNumber(range.to) << " (" << range.points
+      << " points), " << NoiseLine(sweep.batch_size, tolerance, sweep.gradient_scale) << "\n"
+      << Components(num_components) << ", " << sweep.num_vanishing() << " with vanishing noise\n\n"
+      << StabilityTable(sweep.components, false) << "\n";
+  if (sweep.num_vanishing() > 0 && verbose) out << SweepTable(sweep) << "\n";
+  out << sweep.BriefReport() << "\n";
+  return out.str();
+}
+
+nlohmann::json ToJson(const VerifyReport& r, const Analysis& analysis) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const VerifyCheck& c : r.checks) {
+    checks.push_back({{"name", c.name},
+                      {"predicted", NumberOrNull(c.predicted)},
+                      {"measured", NumberOrNull(c.measured)},
+                      {"interval", {NumberOrNull(c.lower), NumberOrNull(c.upper)}},
+                      {"verdict", ToString(c.verdict)},
+                      {"detail", c.detail}});
+  }
+  nlohmann::json simulations = nlohmann::json::array();
+  for (const SimulationResult& s : r.simulations) simulations.push_back(ToJson(s, false));
+  return {{"step_sizes", r.step_sizes},
+          {"automatic_step_sizes", r.automatic_step_sizes},
+          {"components", ToJson(analysis.components)},
+          {"energies", VectorOrNulls(analysis.energies.relative)},
+          {"ground_states", analysis.energies.ground_states},
+          {"simulations", simulations},
+          {"checks", checks},
+          {"assumptions", ToJson(r.assumptions)},
+          {"predictions_reliable", r.assumptions.predictions_reliable()},
+          {"verdict", ToString(r.verdict)},
+          {"verdict_reason", r.verdict_reason}};
+}
+
+std::string VerifyText(const Problem& problem, const VerifyReport& report) {
+  std::ostringstream out;
+  out << Title(problem) << "\n\nstep sizes" << (report.automatic_step_sizes ? " (automatic)" : "") << ":";
+  for (double eta : report.step_sizes) out << " " << FormatNumber(eta, 4);
+  out << "\n\n";
+  Table table({"check", "predicted", "measured", "95% interval", "verdict"});
+  for (const VerifyCheck& c : report.checks) {
+    table.AddRow({c.name, FormatNumber(c.predicted, 5), FormatNumber(c.measured, 5),
+                  "[" + FormatNumber(c.lower, 4) + ", " + FormatNumber(c.upper, 4) + "]", ToString(c.verdict)});
+  }
+  out << table.ToString();
+  for (const VerifyCheck& c : report.checks) {
+    if (c.verdict != Verdict::kPass || c.name.rfind("collapse", 0) == 0) out << "  " << c.name << ": " << c.detail << "\n";
+  }
+  out << "\n" << AssumptionLines(report.assumptions);
+  out << "verdict: " << ToString(report.verdict)
+      << (report.verdict_reason.empty() ? "" : " (" + report.verdict_reason + ")") << "\n";
+  return out.str();
+}
+
+}  // namespace ldsgd
