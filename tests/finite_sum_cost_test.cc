@@ -114,6 +114,12 @@ TEST(FiniteSumCost, SupportFunctionMatchesABruteForceInTwoDimensions) {
       EXPECT_NEAR(value, brute, kTolerance * (1.0 + brute));
     }
   }
+  // The counts of this random sample are far from their bounds: over 42 other seeds finite was at
+  // least 27 (of 48) and failures always 0. Those seeds are not all clean, though: in 11 of them
+  // SupportFunction said kInfinite for a finite cost (e.g. seed 104, n = 3, direction 3: brute
+  // force 0.3465, and no recession direction of the set has <u, v> > 0) or, in seed 109 (n = 11,
+  // a bounded set), values 94 and 255 times the brute force's: defects of the library, which these
+  // tolerances neither cause nor should hide.
   EXPECT_GT(finite, 20);
   EXPECT_LE(failures, 1);
 }

@@ -261,11 +261,22 @@ TEST(Stability, SimulatorConvergesToTheMaximumOnlyInsideTheWindow) {
     return m;
   };
 
+  // Divergence is rare, not impossible: summed over the starts, a chain reaches |w| > 2e12 within
+  // 300 steps with probability 3.4e-6 (exact sum over the two-valued walk of log|w|), 0.0068
+  // expected among 2000 chains; 3 of 200 other seeds saw one. "None" would fail about one stream
+  // in 150; at most kMaxDiverged fails with probability ~5e-8 (Poisson tail, < 1e-6 even at the
+  // observed rate 0.015), while the default divergence_factor 10 diverges hundreds (see above).
+  constexpr int kMaxDiverged = 2;
+  // The per-step rate: its standard error is s / sqrt(T kChains) = 0.0017 (s = 1.28; over 200
+  // other seeds the error had standard deviation 0.0017 and |error| <= 0.0044). 0.01 is 5.9
+  // standard errors (a change of stream fails it with probability ~4e-9) and 3% of |Lam|.
+  constexpr double kRateTolerance = 0.01;
+  // The near_zero bounds: over those seeds at most 2 of 2000 chains were not at 0 for eta = 0.8
+  // and at most 2 were at 0 for eta = 0.3, against bounds of 20 and 100 chains.
   const Measured absorbed = run(0.8);
   EXPECT_GE(absorbed.near_zero, 0.99 * kChains);
-  EXPECT_EQ(absorbed.diverged, 0);
-  // The per-step rate: its standard error is s / sqrt(T kChains) = 0.0017 (s = 1.28).
-  EXPECT_NEAR(absorbed.mean_rate, Case8Exponent(0.8), 0.01);
+  EXPECT_LE(absorbed.diverged, kMaxDiverged);
+  EXPECT_NEAR(absorbed.mean_rate, Case8Exponent(0.8), kRateTolerance);
 
   const Measured repelled = run(0.3);
   EXPECT_LT(repelled.near_zero, 0.05 * kChains);
@@ -276,6 +287,18 @@ TEST(Stability, SimulatorConvergesToTheMaximumOnlyInsideTheWindow) {
 
 namespace ldsgd {
 namespace {
+
+// The QR exponent's half_width is the two-sided 95% Student t interval over its 16 replicas: its
+// standard error is half_width / 2.13145.
+constexpr double kStudentT95Dof15 = 2.131450;
+// Two-sided quantile of Student's t with 15 degrees of freedom at tail probability 5e-4. The
+// difference of the QR and SGD estimates over its combined standard error is Welch's statistic,
+// whose degrees of freedom are at least min(15, 511) = 15, so each of the two step sizes fails with
+// probability <= 5e-4 and the test less than once in 1000 runs under a change of random stream.
+// (The two 95% half-widths added, the bound this replaces, are 2.6 to 2.9 combined standard
+// errors here: 0.5% to 1% per step size by themselves. The bound met 1e-3 only through the 2 / T
+// allowance, which is there for the alignment bias, not for noise.)
+constexpr double kStudentTDof15OneIn2000 = 4.4166;
 
 // Issue 7: a 2-D problem whose sampled Hessians do not commute (data/vanishing_noise_2d.json): the
 // Monte Carlo QR exponent at the saddle against SGD itself, log|x_T / x_0| / T over chains started
@@ -315,14 +338,21 @@ TEST(Stability, NonCommutingHessiansQrAgreesWithSimulatedSgd) {
     double mean = 0.0, var = 0.0;
     for (double v : rates) mean += v / rates.size();
     for (double v : rates) var += (v - mean) * (v - mean) / (rates.size() - 1);
-    const double half_width = 1.96 * std::sqrt(var / rates.size());
-    std::printf("eta %g: QR %.6f +- %.6f, SGD %.6f +- %.6f (T = %ld)\n", eta, s.lyapunov.exponent,
-                s.lyapunov.half_width, mean, half_width, steps);
-    // Within the two 95% intervals together, plus the O(1/T) transient of aligning with the top
-    // direction (|log| of the alignment factor <~ 2, over T).
-    EXPECT_NEAR(mean, s.lyapunov.exponent, s.lyapunov.half_width + half_width + 2.0 / steps)
-        << "QR " << s.lyapunov.exponent << " +- " << s.lyapunov.half_width << ", SGD " << mean << " +- "
-        << half_width;
+    const double sgd_se = std::sqrt(var / rates.size());
+    ASSERT_EQ(s.lyapunov.replica_exponents.size(), 16u);  // the 15 degrees of freedom below
+    const double qr_se = s.lyapunov.half_width / kStudentT95Dof15;
+    const double combined_se = std::sqrt(qr_se * qr_se + sgd_se * sgd_se);
+    std::printf("eta %g: QR %.6f +- %.6f, SGD %.6f +- %.6f (standard errors, T = %ld)\n", eta,
+                s.lyapunov.exponent, qr_se, mean, sgd_se, steps);
+    // Within kStudentTDof15OneIn2000 combined standard errors, plus the O(1/T) transient of
+    // aligning with the top direction (|log| of the alignment factor <~ 2, over T; over 200 other
+    // seeds the mean difference was -0.2 / T and -0.1 / T, and |difference| / combined standard
+    // error <= 2.9). The bound is 0.0026 at eta = 0.5 and 0.0087 at eta = 0.8, against exponents
+    // -0.0123 and 0.148: the wrong sign at 0.5 misses by 9 bounds, and at 0.8 an error of 6% of
+    // the exponent fails.
+    EXPECT_NEAR(mean, s.lyapunov.exponent, kStudentTDof15OneIn2000 * combined_se + 2.0 / steps)
+        << "QR " << s.lyapunov.exponent << " +- " << qr_se << ", SGD " << mean << " +- " << sgd_se
+        << " (standard errors)";
   }
 }
 
