@@ -8,6 +8,7 @@
 #include "apps/output.h"
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
+#include "apps/validators.h"
 #include "solver/analysis/analysis.h"
 #include "solver/analysis/reports.h"
 #include "solver/analysis/serialization.h"
@@ -17,7 +18,7 @@ namespace {
 
 struct ActionsArgs {
   std::string problem;
-  std::string out;
+  OutputTarget out;
   bool json = false;
   bool verbose = false;
   AnalysisOptions options;
@@ -26,7 +27,7 @@ struct ActionsArgs {
 int Run(const ActionsArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
   AnalysisSummary summary;
-  const Analysis a = RunAnalysis(problem, args.options, &summary);
+  const Analysis a = RunAnalysis(problem, args.options, &summary, ShowProgress(args.json));
   CommandOutput out;
   out.doc = ToJson(a.costs);
   out.doc["components"] = ToJson(a.components);
@@ -42,7 +43,7 @@ int Run(const ActionsArgs& args) {
   text << "\ntransition costs B[from][to]:\n" << CostTable(a.costs.costs, a.components) << "\n"
        << (args.verbose ? summary.costs.FullReport() : summary.costs.BriefReport()) << "\n";
   out.text = text.str();
-  out.wrote = "costs.json and " + args.out + "/paths/";
+  out.wrote = "costs.json and " + args.out.dir + "/paths/";
   return Emit(out, args.out, args.json);
 }
 
@@ -60,12 +61,12 @@ Action AddActionsCommand(CLI::App& app) {
                   "Problem file (JSON). Default: the embedded data/himmelblau.json.");
   cmd->add_flag("--json", args->json,
                 "Print costs.json to stdout instead of a table (costs: null = +infinity).");
-  cmd->add_option("--out", args->out, "Write DIR/costs.json and DIR/paths/FROM_to_TO.csv.");
+  AddOutputOptions(cmd, &args->out, "Write DIR/costs.json and DIR/paths/FROM_to_TO.csv.");
   cmd->add_option("--tolerance", args->options.costs.action.relative_tolerance,
                   "Relative tolerance of each action (Richardson error estimate).")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--threads", args->options.num_threads, "Worker threads (0: all cores).")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kThreadCount);
   cmd->add_flag("--verbose", args->verbose, "Print the full solver report.");
   return [args] { return Run(*args); };
 }

@@ -9,6 +9,7 @@
 #include "apps/output.h"
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
+#include "apps/validators.h"
 #include "graph/graph_export.h"
 #include "solver/analysis/analysis.h"
 #include "solver/analysis/reports.h"
@@ -18,7 +19,7 @@ namespace {
 
 struct AnalyzeArgs {
   std::string problem;
-  std::string out;
+  OutputTarget out;
   bool json = false;
   bool verbose = false;
   AnalysisOptions options;
@@ -27,7 +28,7 @@ struct AnalyzeArgs {
 int Run(const AnalyzeArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
   AnalysisSummary summary;
-  const Analysis a = RunAnalysis(problem, args.options, &summary);
+  const Analysis a = RunAnalysis(problem, args.options, &summary, ShowProgress(args.json));
   CommandOutput out;
   out.doc = ToJson(problem, a, summary);
   if (!args.out.empty()) {
@@ -54,14 +55,14 @@ Action AddAnalyzeCommand(CLI::App& app) {
       "in-arborescences), ground states and predicted long-run weights exp(-E_i/eta); with --out, the\n"
       "report (report.json), the transition graph (graph.dot, graph.graphml) and the paths (paths/).");
   cmd->add_option("problem", args->problem, "Problem file (JSON). Default: the embedded data/himmelblau.json.");
-  cmd->add_option("--out", args->out, "Write DIR/report.json, DIR/graph.dot, DIR/graph.graphml, DIR/paths/.");
+  AddOutputOptions(cmd, &args->out, "Write DIR/report.json, DIR/graph.dot, DIR/graph.graphml, DIR/paths/.");
   cmd->add_option("--step-sizes", o.step_sizes, "Step sizes for the predictions (default: the problem's).")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_flag("--json", args->json, "Print report.json to stdout instead of the summary.");
   cmd->add_option("--tolerance", o.costs.action.relative_tolerance, "Relative tolerance of each action.")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", o.num_threads, "Worker threads (0: all cores).")->check(CLI::NonNegativeNumber);
+      ->check(kPositive);
+  cmd->add_option("--threads", o.num_threads, "Worker threads (0: all cores).")->check(kThreadCount);
   cmd->add_flag("--verbose", args->verbose, "Print the cost matrix and the full solver reports.");
   cmd->add_flag("--compare-gaussian", o.compare_gaussian,
                 "Finite-sum noise: also compute the costs and energies under the Gaussian approximation\n"

@@ -7,6 +7,7 @@
 #include "apps/commands.h"
 #include "apps/output.h"
 #include "apps/problem_argument.h"
+#include "apps/validators.h"
 #include "apps/pipeline.h"
 #include "solver/analysis/analysis.h"
 #include "solver/analysis/reports.h"
@@ -17,7 +18,7 @@ namespace {
 
 struct CriticalArgs {
   std::string problem;
-  std::string out;
+  OutputTarget out;
   bool json = false;
   bool verbose = false;
   AnalysisOptions options;
@@ -26,7 +27,7 @@ struct CriticalArgs {
 int Run(const CriticalArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
   AnalysisSummary summary;
-  const std::vector<CriticalComponent> components = RunAnalysis(problem, args.options, &summary).components;
+  const std::vector<CriticalComponent> components = RunAnalysis(problem, args.options, &summary, ShowProgress(args.json)).components;
   CommandOutput out;
   out.doc = {{"problem", problem.name}, {"variables", problem.variables}, {"components", ToJson(components)}};
   out.files = {{"critical.json", out.doc.dump(2) + "\n"}};
@@ -52,12 +53,12 @@ Action AddCriticalCommand(CLI::App& app) {
   cmd->add_option("problem", args->problem,
                   "Problem file (JSON). Default: the embedded data/himmelblau.json.");
   cmd->add_flag("--json", args->json, "Print JSON ({\"components\": [...]}) instead of a table.");
-  cmd->add_option("--out", args->out, "Also write DIR/critical.json (created if missing).");
+  AddOutputOptions(cmd, &args->out, "Also write DIR/critical.json (created if missing).");
   cmd->add_option("--starts", args->options.critical.num_starts,
                   "Number of multi-start points (0: automatic, clamp(100*3^d, 300, 20000)).")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kStartCount);
   cmd->add_option("--threads", args->options.num_threads, "Worker threads (0: all cores).")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kThreadCount);
   cmd->add_flag("--verbose", args->verbose, "Print the full search report.");
   return [args] { return Run(*args); };
 }

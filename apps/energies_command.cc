@@ -10,6 +10,7 @@
 
 #include "apps/commands.h"
 #include "apps/output.h"
+#include "apps/validators.h"
 #include "graph/cost_file.h"
 #include "graph/energies.h"
 
@@ -92,7 +93,7 @@ Action AddEnergiesCommand(CLI::App& app) {
                 "[per root: the node each node moves to, null at the root; null if E = +inf]}.");
   cmd->add_option("--tie-tolerance", args->options.tie_tolerance,
                   "Ground-state ties: E_i - min E <= tolerance * max(1, max |E|).")
-      ->check(CLI::NonNegativeNumber)
+      ->check(kNonNegative)
       ->capture_default_str();
   return [args] { return Run(*args); };
 }

@@ -1,10 +1,22 @@
 // ldsgd: the long-run behaviour of constant step-size SGD. A thin front end over solver/ and graph/.
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
+
+#include <glog/logging.h>
 
 #include "apps/commands.h"
 #include "solver/io/input_error.h"
 
 int main(int argc, char** argv) {
+  // Ceres reports through glog; its messages are for us, not for the user, unless --verbose asks.
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = google::GLOG_FATAL;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--verbose") FLAGS_minloglevel = google::GLOG_INFO;
+  }
   CLI::App app(
       "ldsgd: where SGD spends its time on a landscape, by large-deviation theory (Azizian et al.,\n"
       "ICML 2024). Give a problem file (objective, noise, domain; format in README.md) to a command.",
@@ -18,12 +30,25 @@ int main(int argc, char** argv) {
   const ldsgd::Action simulate = ldsgd::AddSimulateCommand(app);
   const ldsgd::Action verify = ldsgd::AddVerifyCommand(app);
   const ldsgd::Action stability = ldsgd::AddStabilityCommand(app);
+  // CLI11 would say only "A subcommand is required".
+  const std::string first = argc > 1 ? argv[1] : "";
+  const std::vector<std::string> commands = {"analyze", "critical", "actions", "energies", "simulate", "verify",
+                                             "stability"};
+  if (!first.empty() && first[0] != '-' && std::find(commands.begin(), commands.end(), first) == commands.end()) {
+    std::cerr << "ldsgd: error: unknown command '" << argv[1]
+              << "' (commands: analyze, critical, actions, energies, simulate, verify, stability)\n";
+    return ldsgd::kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version are "errors" with exit code 0 in CLI11.
-    const int code = app.exit(e);
-    return code == 0 ? ldsgd::kExitOk : ldsgd::kExitBadInput;
+    // --help and --version are "errors" with exit code 0 in CLI11; the others are bad input, said
+    // on one line like every other error.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    std::cerr << "ldsgd: error: " << what << "\n";
+    return ldsgd::kExitBadInput;
   }
   try {
     if (app.got_subcommand("analyze")) return analyze();

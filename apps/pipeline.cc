@@ -1,5 +1,7 @@
 #include "apps/pipeline.h"
 
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include "solver/analysis/serialization.h"
@@ -14,8 +16,8 @@ void Throw(const Problem& problem, const Status& status, const std::string& fiel
       return;
     case StatusCode::kInvalidInput:
       throw InputError(problem.source, field, status.message());
-    case StatusCode::kInvalidOptions:
-      throw InputError(problem.source, "", status.message());
+    case StatusCode::kInvalidOptions:  // the command line's fault, not the problem file's
+      throw InputError("options", "", status.message());
     default:
       throw std::runtime_error(status.message());
   }
@@ -23,7 +25,10 @@ void Throw(const Problem& problem, const Status& status, const std::string& fiel
 
 }  // namespace
 
-Analysis RunAnalysis(const Problem& problem, const AnalysisOptions& options, AnalysisSummary* summary) {
+bool ShowProgress(bool json) { return !json && ::isatty(STDERR_FILENO) == 1; }
+
+Analysis RunAnalysis(const Problem& problem, AnalysisOptions options, AnalysisSummary* summary, bool progress) {
+  options.critical.progress = progress;
   Analysis analysis = Analyze(problem, options, summary);
   Throw(problem, summary->status, summary->input_field);
   return analysis;
@@ -31,12 +36,12 @@ Analysis RunAnalysis(const Problem& problem, const AnalysisOptions& options, Ana
 
 void ThrowIfFailed(const Problem& problem, const Status& status) { Throw(problem, status, ""); }
 
-std::vector<CriticalComponent> FindComponents(const Problem& problem, int num_threads) {
+std::vector<CriticalComponent> FindComponents(const Problem& problem, int num_threads, bool progress) {
   AnalysisOptions options;
   options.last_stage = AnalysisStage::kComponents;
   options.num_threads = num_threads;
   AnalysisSummary summary;
-  return RunAnalysis(problem, options, &summary).components;
+  return RunAnalysis(problem, options, &summary, progress).components;
 }
 
 std::vector<std::pair<std::string, std::string>> PathFiles(const TransitionCosts& costs,

@@ -1,10 +1,7 @@
 // `ldsgd simulate`: Monte Carlo simulation of SGD on a problem, measured in the neighbourhoods of
 // its critical components.
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +12,7 @@
 #include "apps/pipeline.h"
 #include "solver/analysis/analysis.h"
 #include "solver/analysis/reports.h"
+#include "solver/io/input_error.h"
 #include "solver/analysis/serialization.h"
 #include "solver/simulation/simulator.h"
 
@@ -23,7 +21,7 @@ namespace {
 
 struct SimulateArgs {
   std::string problem;
-  std::string out;
+  OutputTarget out;
   bool json = false;
   bool verbose = false;
   bool burn_in_given = false;
@@ -33,12 +31,18 @@ struct SimulateArgs {
 int Run(SimulateArgs args) {
   const Problem problem = LoadProblemArgument(args.problem);
   if (!args.burn_in_given) args.options.burn_in = args.options.steps / 10;
-  const std::vector<CriticalComponent> components = FindComponents(problem, args.options.num_threads);
+  const std::vector<CriticalComponent> components = FindComponents(problem, args.options.num_threads, ShowProgress(args.json));
 
-  args.options.progress = !args.json && ::isatty(STDERR_FILENO) == 1;
+  args.options.progress = ShowProgress(args.json);
   Simulator::Summary summary;
   const SimulationResult result = Simulator(args.options).Simulate(problem, components, &summary);
   ThrowIfFailed(problem, summary.status);
+  if (result.recorded_steps == 0) {  // occupations would be 0/0
+    throw InputError("--step-size " + FormatNumber(result.step_size), "",
+                     std::to_string(result.diverged) + " of " + std::to_string(result.chains) +
+                         " chains diverged before a step was recorded: SGD does not stay in the box at this step "
+                         "size (see the stability bound 2/lambda_max of `ldsgd analyze`)");
+  }
 
   // Everything here is a function of the problem and the options that change the chains, so the
   // file is identical for any thread count (no timings, no thread counts).
@@ -47,14 +51,7 @@ int Run(SimulateArgs args) {
   out.doc["components"] = ToJson(components);
   AddProblem(problem, &out.doc);
   out.files = {{"simulation.json", out.doc.dump(2) + "\n"}};
-  std::ostringstream text;
-  text << Title(problem) << "\n"
-       << "eta = " << FormatNumber(result.step_size) << ", " << result.chains << " chains x " << result.steps
-       << " steps (burn-in " << result.burn_in << "), seed " << result.seed << ", " << result.diverged
-       << " diverged\n\n"
-       << OccupationTable(components, result) << "\n"
-       << (args.verbose ? summary.FullReport() : summary.BriefReport()) << "\n";
-  out.text = text.str();
+  out.text = SimulationText(problem, components, result, args.verbose ? summary.FullReport() : summary.BriefReport());
   out.wrote = "simulation.json";
   return Emit(out, args.out, args.json);
 }
@@ -79,7 +76,7 @@ Action AddSimulateCommand(CLI::App& app) {
       ->required()
       ->check(kPositive);
   cmd->add_option("--steps", o.steps, "SGD steps per chain, burn-in included.")
-      ->check(kPositive)
+      ->check(kStepCount)
       ->capture_default_str();
   cmd->add_option_function<long>(
          "--burn-in",
@@ -88,13 +85,13 @@ Action AddSimulateCommand(CLI::App& app) {
            args->burn_in_given = true;
          },
          "Steps discarded before measuring (< steps). Default: steps / 10.")
-      ->check(kNonNegative);
+      ->check(kBurnInCount);
   cmd->add_option("--chains", o.chains, "Independent chains.")
-      ->check(kPositive)
+      ->check(kChainCount)
       ->capture_default_str();
   cmd->add_option("--seed", o.seed, "Random seed (Philox key).")->capture_default_str();
   cmd->add_option("--threads", o.num_threads, "Worker threads (0: all cores).")
-      ->check(kNonNegative);
+      ->check(kThreadCount);
   cmd->add_option("--radius", o.radius,
                   "Neighbourhood radius per component, comma-separated (default: 3 stationary\n"
                   "standard deviations, capped at 0.45 of the distance to the nearest component).")
@@ -106,9 +103,9 @@ Action AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--basin-interval", o.basin_interval,
                   "Every N recorded steps, classify each chain's state by the basin of attraction\n"
                   "of the minima (gradient descent) and report the basin masses (0: off).")
-      ->check(kNonNegative)
+      ->check(kIntervalCount)
       ->capture_default_str();
-  cmd->add_option("--out", args->out, "Also write DIR/simulation.json (created if missing).");
+  AddOutputOptions(cmd, &args->out, "Also write DIR/simulation.json (created if missing).");
   cmd->add_flag("--json", args->json, "Print simulation.json on stdout instead of a table.");
   cmd->add_flag("--verbose", args->verbose, "Print the full simulation report.");
   return [args] { return Run(*args); };

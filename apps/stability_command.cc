@@ -11,6 +11,7 @@
 #include "apps/output.h"
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
+#include "apps/validators.h"
 #include "solver/analysis/reports.h"
 #include "solver/io/input_error.h"
 
@@ -21,7 +22,7 @@ struct StabilityArgs {
   std::string problem;
   std::string step_size;  // parsed here, so that a bad value is a one-line error
   std::string step_sizes;
-  std::string out;
+  OutputTarget out;
   bool json = false;
   bool verbose = false;
   StabilityOptions options;
@@ -48,7 +49,7 @@ int Run(StabilityArgs args) {
   if (std::string bad = Validate(args.options); !bad.empty()) throw InputError("stability", "", bad);
 
   const Problem problem = LoadProblemArgument(args.problem);
-  const std::vector<CriticalComponent> components = FindComponents(problem, lyapunov.threads);
+  const std::vector<CriticalComponent> components = FindComponents(problem, lyapunov.threads, ShowProgress(args.json));
   const StabilityAnalyzer analyzer(args.options);
   const double tolerance = args.options.vanishing_noise_tolerance;
   CommandOutput out;
@@ -64,7 +65,7 @@ int Run(StabilityArgs args) {
     out.doc = ToJson(result, tolerance);
     out.files.emplace_back("stability.csv", SweepCsv(result));
     out.text = StabilitySweepText(problem, components.size(), result, range, tolerance, args.verbose);
-    out.wrote = "stability.csv and " + args.out + "/stability.json";
+    out.wrote = "stability.csv and " + args.out.dir + "/stability.json";
   }
   AddProblem(problem, &out.doc);
   out.files.emplace_back("stability.json", out.doc.dump(2) + "\n");
@@ -86,10 +87,8 @@ Action AddStabilityCommand(CLI::App& app) {
       "(0 for the exact methods), method, phase (absorbing, repelling, undetermined).\n"
       "With --step-sizes A:B:N sweeps N step sizes from A to B and reports the absorbing windows;\n"
       "--out DIR writes the phase diagram to DIR/stability.csv and DIR/stability.json.");
-  cmd->add_option("problem", args->problem,
-                  "Problem file (JSON). Default: the embedded data/himmelblau.json.");
-  args->step_size_option =
-      cmd->add_option("--step-size", args->step_size, "Step size eta (> 0).");
+  cmd->add_option("problem", args->problem, "Problem file (JSON). Default: the embedded data/himmelblau.json.");
+  args->step_size_option = cmd->add_option("--step-size", args->step_size, "Step size eta (> 0).");
   args->step_sizes_option = cmd->add_option(
       "--step-sizes", args->step_sizes,
       "Sweep A:B:N: N >= 2 step sizes from A to B inclusive, evenly spaced (0 < A < B).");
@@ -97,18 +96,17 @@ Action AddStabilityCommand(CLI::App& app) {
       cmd->add_option("--steps", lyapunov.steps,
                       "Monte Carlo steps per replica (non-commuting Hessians only); burn-in\n"
                       "min(1000, steps / 10).")
-          ->check(CLI::PositiveNumber)
+          ->check(kStepCount)
           ->capture_default_str();
   cmd->add_option("--seed", lyapunov.seed, "Random seed of the Monte Carlo (Philox key).")
       ->capture_default_str();
   cmd->add_option("--threads", lyapunov.threads, "Worker threads (0: all cores).")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kThreadCount);
   cmd->add_option("--noise-tolerance", args->options.vanishing_noise_tolerance,
                   "The noise vanishes at x* when max_k |g_k(x*)| <= this times G.")
-      ->check(CLI::NonNegativeNumber)
+      ->check(kNonNegative)
       ->capture_default_str();
-  cmd->add_option("--out", args->out,
-                  "Also write DIR/stability.json, and with --step-sizes DIR/stability.csv\n"
+  AddOutputOptions(cmd, &args->out, "Also write DIR/stability.json, and with --step-sizes DIR/stability.csv\n"
                   "(created if missing).");
   cmd->add_flag("--json", args->json, "Print stability.json on stdout instead of a table.");
   cmd->add_flag("--verbose", args->verbose,

@@ -1,24 +1,49 @@
 #include "apps/validators.h"
 
+#include <cmath>
 #include <string>
+
+#include "solver/io/input_text.h"
 
 namespace ldsgd {
 namespace {
 
-CLI::Validator Bound(double bound, bool strict, const std::string& words, const std::string& name) {
+// A real number in [low, high] (low excluded when `strict`), finite.
+CLI::Validator Real(double low, bool strict, const std::string& words) {
   return CLI::Validator(
       [=](std::string& text) {
         double v = 0.0;
-        const bool ok = CLI::detail::lexical_cast(text, v) && (strict ? v > bound : v >= bound);
+        const bool ok = CLI::detail::lexical_cast(text, v) && std::isfinite(v) && (strict ? v > low : v >= low);
         return ok ? std::string() : "must be " + words + ", got " + text;
       },
-      name);
+      words);
+}
+
+// A whole number in [low, high], read as a double first so that 1e20 is refused, not wrapped.
+CLI::Validator Whole(double low, double high) {
+  const std::string words = "an integer from " + ShortestSpelling(low) + " to " + ShortestSpelling(high);
+  return CLI::Validator(
+      [=](std::string& text) {
+        double v = 0.0;
+        const bool ok = CLI::detail::lexical_cast(text, v) && std::isfinite(v) && v == std::floor(v) &&
+                        v >= low && v <= high;
+        return ok ? std::string() : "must be " + words + ", got " + text;
+      },
+      words);
 }
 
 }  // namespace
 
-const CLI::Validator kPositive = Bound(0.0, true, "positive", "POSITIVE");
-const CLI::Validator kNonNegative = Bound(0.0, false, "non-negative", "NONNEGATIVE");
-const CLI::Validator kAtLeastOne = Bound(1.0, false, ">= 1", ">= 1");
+const CLI::Validator kPositive = Real(0.0, true, "positive and finite");
+const CLI::Validator kNonNegative = Real(0.0, false, "non-negative and finite");
+const CLI::Validator kAtLeastOne = Real(1.0, false, ">= 1 and finite");
+const CLI::Validator kStepCount = Whole(1, 1e12);
+const CLI::Validator kBurnInCount = Whole(0, 1e12);
+const CLI::Validator kChainCount = Whole(1, 1e8);
+const CLI::Validator kThreadCount = Whole(0, 4096);
+const CLI::Validator kStartCount = Whole(0, 1e7);
+const CLI::Validator kIntervalCount = Whole(0, 1e12);
+const CLI::Validator kNonEmpty = CLI::Validator(
+    [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "PATH");
 
 }  // namespace ldsgd

@@ -1,6 +1,4 @@
 // `ldsgd verify`: the predictions against simulations of SGD itself, with honest verdicts.
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,6 +7,7 @@
 #include "apps/output.h"
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
+#include "apps/validators.h"
 #include "solver/analysis/reports.h"
 #include "solver/io/input_error.h"
 
@@ -17,7 +16,7 @@ namespace {
 
 struct VerifyArgs {
   std::string problem;
-  std::string out;
+  OutputTarget out;
   std::vector<double> step_sizes;
   bool json = false;
   int threads = 0;
@@ -31,12 +30,12 @@ int Run(VerifyArgs& args) {
   analysis_options.last_stage = AnalysisStage::kEnergies;
   analysis_options.num_threads = args.threads;
   AnalysisSummary summary;
-  const Analysis analysis = RunAnalysis(problem, analysis_options, &summary);
+  const Analysis analysis = RunAnalysis(problem, analysis_options, &summary, ShowProgress(args.json));
   VerifyOptions& o = args.options;
   o.num_threads = args.threads;
   o.burn_in = args.burn_in >= 0 ? args.burn_in : o.steps / 10;
   o.step_sizes = !args.step_sizes.empty() ? args.step_sizes : problem.step_sizes;
-  o.progress = !args.json && ::isatty(STDERR_FILENO);
+  o.progress = ShowProgress(args.json);
   const VerifyReport report = Verify(problem, analysis.components, analysis.costs.costs, analysis.energies.relative, o);
   if (!report.status.ok()) throw InputError(problem.source, "", report.status.message());
 
@@ -61,17 +60,17 @@ Action AddVerifyCommand(CLI::App& app) {
       "means over chains. Verdicts: pass, fail, or inconclusive when the chains did not mix.\n"
       "Exit code 0 for pass, 1 for fail or inconclusive, 2 for bad input.");
   cmd->add_option("problem", args->problem, "Problem file (JSON). Default: the embedded data/himmelblau.json.");
-  cmd->add_option("--out", args->out, "Write DIR/verify.json.");
+  AddOutputOptions(cmd, &args->out, "Write DIR/verify.json.");
   cmd->add_option("--step-sizes", args->step_sizes,
                   "Step sizes (default: the problem's, else chosen automatically).")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--steps", args->options.steps, "SGD steps per chain, burn-in included.")->check(CLI::PositiveNumber);
+      ->check(kPositive);
+  cmd->add_option("--steps", args->options.steps, "SGD steps per chain, burn-in included.")->check(kStepCount);
   cmd->add_option("--burn-in", args->burn_in, "Steps discarded before measuring (default: steps / 10).")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--chains", args->options.chains, "Independent chains per step size.")->check(CLI::PositiveNumber);
+      ->check(kBurnInCount);
+  cmd->add_option("--chains", args->options.chains, "Independent chains per step size.")->check(kChainCount);
   cmd->add_option("--seed", args->options.seed, "Random seed (Philox key).");
-  cmd->add_option("--threads", args->threads, "Worker threads (0: all cores).")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", args->threads, "Worker threads (0: all cores).")->check(kThreadCount);
   cmd->add_flag("--json", args->json, "Print verify.json to stdout instead of the table.");
   return [args] { return Run(*args); };
 }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "graph/transition_graph.h"
 #include "solver/io/input_error.h"
 #include "solver/io/input_text.h"
 #include "solver/io/input_text.h"
@@ -26,25 +27,16 @@ std::string Describe(const json& j) {
 }
 
 
-std::string StripJsonTag(const std::string& what) {
-  const std::size_t close = what.find("] ");
-  return close == std::string::npos ? what : what.substr(close + 2);
-}
-
 std::string Entry(std::size_t i, std::size_t j) {
   return "costs[" + std::to_string(i) + "][" + std::to_string(j) + "]";
 }
 
 }  // namespace
 
-Eigen::MatrixXd LoadCostFile(const std::string& path) {
-  const std::string text = ReadInputFile(path);
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::exception& e) {
-    throw InputError(path, "", "invalid JSON: " + StripJsonTag(e.what()));
-  }
+Eigen::MatrixXd LoadCostFile(const std::string& path) { return ParseCostFile(ReadInputFile(path), path); }
+
+Eigen::MatrixXd ParseCostFile(std::string_view text, const std::string& path) {
+  const json root = ParseJson(text, path);
   if (!root.is_object()) throw InputError(path, "", std::string("must be an object, got ") + JsonTypeName(root));
   if (!root.contains("costs")) throw InputError(path, "costs", "missing");
   const json& rows = root["costs"];
@@ -78,6 +70,10 @@ Eigen::MatrixXd LoadCostFile(const std::string& path) {
       // JSON has no NaN literal, but a parser extension or a future format might deliver one.
       if (std::isnan(b)) throw InputError(path, Entry(i, j), "must be a number, got NaN");
       if (b < 0.0) throw InputError(path, Entry(i, j), "must be >= 0, got " + ShortestSpelling(b));
+      if (std::isfinite(b) && b > kMaxFiniteCost) {
+        throw InputError(path, Entry(i, j), "must be <= 1e300 (or null for +infinity), got " + ShortestSpelling(b) +
+                                                ": a tree's sum of such costs overflows to +inf");
+      }
       if (i == j && b != 0.0) {
         const std::string got = entry.is_null() ? "null (+infinity)" : ShortestSpelling(b);
         throw InputError(path, Entry(i, j), "diagonal entry must be 0, got " + got);

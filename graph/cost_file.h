@@ -4,6 +4,7 @@
 #define LDSGD_GRAPH_COST_FILE_H_
 
 #include <string>
+#include <string_view>
 
 #include <Eigen/Core>
 
@@ -15,6 +16,8 @@ namespace ldsgd {
 // for an unreadable file, invalid JSON, a missing or malformed "costs", a row of the wrong length,
 // an entry that is neither a number nor null, a negative entry, or a nonzero diagonal entry.
 Eigen::MatrixXd LoadCostFile(const std::string& path);
+// The same from the file's text; `source` names it in messages.
+Eigen::MatrixXd ParseCostFile(std::string_view text, const std::string& source);
 
 }  // namespace ldsgd
 

@@ -32,6 +32,7 @@
 #include <numeric>
 
 #include "graph/transition_graph.h"
+#include "solver/io/input_text.h"
 
 namespace ldsgd {
 namespace {
@@ -279,7 +280,7 @@ Energies ComputeEnergies(const Eigen::MatrixXd& costs, const EnergiesOptions& op
   Energies result;
   if (!(std::isfinite(options.tie_tolerance) && options.tie_tolerance >= 0.0)) {
     result.status = Status(StatusCode::kInvalidOptions, "Invalid configuration. EnergiesOptions::tie_tolerance = " +
-                                                            std::to_string(options.tie_tolerance) +
+                                                            ShortestSpelling(options.tie_tolerance) +
                                                             ". Violated constraint: finite and >= 0");
     return result;
   }

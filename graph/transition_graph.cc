@@ -36,6 +36,9 @@ std::string ValidateCostMatrix(const Eigen::MatrixXd& costs) {
       if (std::isnan(b)) return "NaN" + At(i, j);
       if (b < 0.0) return "negative entry " + ShortestSpelling(b) + At(i, j);
       if (i == j && b != 0.0) return "nonzero diagonal entry " + ShortestSpelling(b) + At(i, j);
+      if (std::isfinite(b) && b > kMaxFiniteCost) {
+        return "entry " + ShortestSpelling(b) + At(i, j) + " too large (finite costs must be <= 1e300, so that a tree's sum stays finite)";
+      }
     }
   }
   return "";

@@ -20,6 +20,9 @@ using TransitionGraph =
 // (row-major order): "not square: 2x3", "NaN at [i][j]", "negative entry -1 at [i][j]",
 // "nonzero diagonal entry 0.5 at [i][i]". Valid: square, no NaN, every entry >= 0 (+inf allowed
 // off the diagonal: no transition; -inf counts as negative), zero diagonal.
+// Finite costs above kMaxFiniteCost are refused: a tree sums up to p - 1 of them, and 1e308 + 1e308
+// is +inf, which would read as "unreachable". No action a solver computes comes near it.
+inline constexpr double kMaxFiniteCost = 1e300;
 std::string ValidateCostMatrix(const Eigen::MatrixXd& costs);
 
 // Edges i -> j (i != j) with weight B_ij for every finite B_ij; +inf costs have no edge.

@@ -12,54 +12,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_runner.h"
+
 namespace {
 
+using ldsgd::test::Cli;
+using ldsgd::test::Data;
+using ldsgd::test::Result;
+using ldsgd::test::Slurp;
 namespace fs = std::filesystem;
-
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs `ldsgd ARGS` with stdout and stderr captured to files in a fresh temporary directory.
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ldsgd_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Result Run(const std::string& args) {
-    const std::string command = std::string(LDSGD_BINARY) + " " + args + " >" + (dir_ / "stdout").string() +
-                                " 2>" + (dir_ / "stderr").string() + " </dev/null";
-    const int status = std::system(command.c_str());
-    Result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(dir_ / "stdout");
-    r.err = Slurp(dir_ / "stderr");
-    return r;
-  }
-
-  std::string Write(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ / name) << content;
-    return (dir_ / name).string();
-  }
-
-  fs::path dir_;
-};
-
-std::string Data(const std::string& file) { return std::string(LDSGD_DATA_DIR) + "/" + file; }
 
 TEST_F(Cli, CriticalWritesJsonAndTable) {
   const Result r = Run("critical " + Data("himmelblau.json") + " --out " + (dir_ / "out").string());

@@ -277,7 +277,7 @@ TEST(EnergiesTest, InvalidInputComesBackAsError) {
   options.tie_tolerance = -1;
   e = ComputeEnergies(Matrix::Zero(2, 2), options);
   EXPECT_EQ(e.status.message(),
-            "Invalid configuration. EnergiesOptions::tie_tolerance = -1.000000. Violated constraint: "
+            "Invalid configuration. EnergiesOptions::tie_tolerance = -1. Violated constraint: "
             "finite and >= 0");
 }
 

@@ -299,11 +299,12 @@ Status ValidateOptions(const TransitionCostSolver::Options& o) {
   return Status::Ok();
 }
 
+
 // A covariance that is indefinite (or not finite) at a component is not a covariance: the input
 // is wrong. One that is merely singular there is an assumption that fails (assumptions.h reports
 // it and marks the predictions unreliable); the costs are still computed.
-Status CheckComponents(const NoiseGeometry& geometry, const std::vector<CriticalComponent>& components,
-                       Eigen::VectorXd* where) {
+Status CheckNoiseAtComponents(const NoiseGeometry& geometry, const std::vector<CriticalComponent>& components,
+                              Eigen::VectorXd* where) {
   for (const CriticalComponent& c : components) {
     const Definiteness d = geometry.DefinitenessAt(c.point.data());
     if (d == Definiteness::kPositive || d == Definiteness::kSingular) continue;
@@ -318,6 +319,13 @@ Status CheckComponents(const NoiseGeometry& geometry, const std::vector<Critical
 }
 
 }  // namespace
+
+Status CheckNoiseAtComponents(const Problem& problem, const std::vector<CriticalComponent>& components,
+                              Eigen::VectorXd* where) {
+  const ProblemGeometry geometry(problem);
+  if (!geometry.ok()) return Status(StatusCode::kInvalidInput, geometry.error());
+  return CheckNoiseAtComponents(geometry.geometry(), components, where);
+}
 
 const TransitionPath& TransitionCosts::path(int from, int to) const {
   const int p = static_cast<int>(costs.rows());
@@ -341,7 +349,7 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
   }
   if (s.status = ValidateOptions(options_); !s.status.ok()) return out;
   const NoiseGeometry& geometry = problem_geometry.geometry();
-  s.status = CheckComponents(geometry, components, &s.not_positive_definite_at);
+  s.status = CheckNoiseAtComponents(geometry, components, &s.not_positive_definite_at);
   if (!s.status.ok()) return out;
   const bool bent_paths = geometry.is_finite_sum() && problem.dimension() >= 2;
   CostRun run{options_, problem, components, geometry, s};

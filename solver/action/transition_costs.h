@@ -46,6 +46,12 @@ struct TransitionCosts {
   const TransitionPath& path(int from, int to) const;
 };
 
+// A covariance that is indefinite (or not finite) at a component is not a covariance: the input is
+// wrong (kInvalidInput, *where = the component's point). One that is merely singular there is an
+// assumption that fails (assumptions.h reports it and marks the predictions unreliable).
+Status CheckNoiseAtComponents(const Problem& problem, const std::vector<CriticalComponent>& components,
+                              Eigen::VectorXd* where);
+
 class TransitionCostSolver {
  public:
   struct Options {

@@ -71,9 +71,14 @@ Analysis Analyze(const Problem& problem, const AnalysisOptions& options, Analysi
   CriticalPointFinder::Options critical = options.critical;
   critical.num_threads = options.num_threads;
   out.components = CriticalPointFinder(critical).Find(*problem.objective, problem.domain, &s.critical);
-  if (!s.critical.status.ok() || options.last_stage == AnalysisStage::kComponents) {
-    return finish(s.critical.status);
+  if (!s.critical.status.ok()) return finish(s.critical.status);
+  // Every command that goes on from the components (costs, simulation, stability) needs a noise
+  // that is a covariance there.
+  Eigen::VectorXd where;
+  if (Status noise = CheckNoiseAtComponents(problem, out.components, &where); !noise.ok()) {
+    return finish(noise, "noise");
   }
+  if (options.last_stage == AnalysisStage::kComponents) return finish(s.critical.status);
 
   const bool energies = options.last_stage != AnalysisStage::kCosts;
   // A covariance that is not a covariance, or a noise model without costs, is the input's fault.

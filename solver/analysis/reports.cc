@@ -133,6 +133,17 @@ std::string OccupationTable(const std::vector<CriticalComponent>& components,
   return table.ToString();
 }
 
+std::string SimulationText(const Problem& problem, const std::vector<CriticalComponent>& components,
+                           const SimulationResult& r, const std::string& report) {
+  std::ostringstream text;
+  text << Title(problem) << "\n"
+       << "eta = " << FormatNumber(r.step_size) << ", " << r.chains << " chains x " << r.steps << " steps (burn-in "
+       << r.burn_in << "), seed " << r.seed << ", " << r.diverged << " diverged\n\n"
+       << OccupationTable(components, r) << "\n"
+       << report << "\n";
+  return text.str();
+}
+
 namespace {
 
 // The component table of `analyze`: id, type, point, f, E (and the compared E), weights.

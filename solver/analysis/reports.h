@@ -37,8 +37,11 @@ std::string ComponentTable(const std::vector<CriticalComponent>& components);
 // check and, when the predictions depend on one, a line saying they are unreliable.
 std::string AssumptionLines(const AssumptionReport& report);
 
-// `simulate`: occupation, exits and mean exit times per component (and basins when classified).
+// `simulate`: occupation, exits and mean exit times per component (and basins when classified),
+// under a heading with the run's parameters, then `report` (the simulator's).
 std::string OccupationTable(const std::vector<CriticalComponent>& components, const SimulationResult& r);
+std::string SimulationText(const Problem& problem, const std::vector<CriticalComponent>& components,
+                           const SimulationResult& r, const std::string& report);
 
 // `stability`: the report at one step size, or the sweep over `range` (the grid when verbose).
 std::string StabilityText(const Problem& problem, std::size_t num_components, const StabilityReport& report,

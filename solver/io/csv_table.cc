@@ -46,6 +46,8 @@ SampleTable ParseCsv(std::string_view text, const std::string& source) {
   auto fail = [&](const std::string& detail) {
     throw InputError(source, "", "line " + std::to_string(line_number) + ": " + detail);
   };
+  // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first column's name.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   while (!text.empty()) {
     const std::size_t end = text.find('\n');
     const std::string_view line = Trim(text.substr(0, end));
@@ -67,6 +69,9 @@ SampleTable ParseCsv(std::string_view text, const std::string& source) {
       columns.resize(cells.size());
       have_header = true;
       continue;
+    }
+    if (!columns.empty() && columns.front().size() >= kMaxCsvRows) {
+      fail("more than " + std::to_string(kMaxCsvRows) + " data rows, the limit for a dataset");
     }
     if (cells.size() != table.columns.size()) {
       fail("expected " + std::to_string(table.columns.size()) + " cells (one per column), got " +
@@ -92,6 +97,6 @@ SampleTable ParseCsv(std::string_view text, const std::string& source) {
   return table;
 }
 
-SampleTable ReadCsv(const std::string& path) { return ParseCsv(ReadInputFile(path), path); }
+SampleTable ReadCsv(const std::string& path) { return ParseCsv(ReadInputFile(path, kMaxCsvBytes), path); }
 
 }  // namespace ldsgd

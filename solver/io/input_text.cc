@@ -1,15 +1,15 @@
 #include "solver/io/input_text.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
-#include "solver/io/input_error.h"
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <sstream>
+#include <vector>
+
+#include "solver/io/input_error.h"
 
 namespace ldsgd {
 
@@ -35,20 +35,100 @@ std::string ShortestSpelling(double v) {
 
 std::string InvalidOption(const char* field, double value, const char* constraint) {
   std::ostringstream s;
-  s << "Invalid configuration. Options::" << field << " = " << value
+  s << "Invalid configuration. Options::" << field << " = " << ShortestSpelling(value)
     << ". Violated constraint: " << constraint;
   return s.str();
 }
 
-std::string ReadInputFile(const std::string& path) {
+std::string ReadInputFile(const std::string& path, std::size_t max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "cannot read file: is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
+  // A device or a pipe (/dev/zero, /dev/urandom) may never end: only regular files are read.
+  if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path, "", "not a regular file");
+  if (std::filesystem::file_size(path, ec) > max_bytes) {
+    throw InputError(path, "", "larger than " + std::to_string(max_bytes >> 20) + " MiB, the limit for this kind of file");
+  }
+  // Read in chunks up to one byte past the limit: an endless stream stops there.
+  std::string text;
+  std::vector<char> chunk(std::size_t{1} << 16);
+  while (in && text.size() <= max_bytes) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+  }
   if (in.bad()) throw InputError(path, "", "cannot read file");
-  return text.str();
+  if (text.size() > max_bytes) {
+    throw InputError(path, "", "larger than " + std::to_string(max_bytes >> 20) + " MiB, the limit for this kind of file");
+  }
+  return text;
+}
+
+namespace {
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the tag helps nobody.
+std::string StripJsonTag(const std::string& what) {
+  const std::size_t close = what.find("] ");
+  return close == std::string::npos ? what : what.substr(close + 2);
+}
+
+// Where the parser is: one frame per open object or array.
+struct JsonFrame {
+  bool array = false;
+  long index = 0;              // arrays: the element being read
+  std::string key;             // objects: the last key read
+  std::set<std::string> keys;  // objects: the keys read so far
+};
+
+std::string PathOf(const std::vector<JsonFrame>& frames) {
+  std::string path;
+  for (const JsonFrame& f : frames) {
+    if (f.array) {
+      path += "[" + std::to_string(f.index) + "]";
+    } else if (!f.key.empty()) {
+      path += (path.empty() ? "" : ".") + f.key;
+    }
+  }
+  return path;
+}
+
+}  // namespace
+
+nlohmann::json ParseJson(std::string_view text, const std::string& source) {
+  using json = nlohmann::json;
+  std::vector<JsonFrame> frames;
+  // Called for every event: keeps the path, refuses a repeated key, counts array elements.
+  const json::parser_callback_t track = [&](int, json::parse_event_t event, json& parsed) {
+    auto element_done = [&] {
+      if (!frames.empty() && frames.back().array) ++frames.back().index;
+    };
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        frames.push_back({event == json::parse_event_t::array_start, 0, "", {}});
+        break;
+      case json::parse_event_t::key: {
+        JsonFrame& f = frames.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second) throw InputError(source, PathOf(frames), "given twice (keys must be unique)");
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames.pop_back();
+        element_done();
+        break;
+      case json::parse_event_t::value:
+        element_done();
+        break;
+    }
+    return true;
+  };
+  try {
+    return json::parse(text.begin(), text.end(), track);
+  } catch (const json::exception& e) {
+    throw InputError(source, "", "invalid JSON: " + StripJsonTag(e.what()));
+  }
 }
 
 }  // namespace ldsgd

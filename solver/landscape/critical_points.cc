@@ -17,6 +17,7 @@
 
 #include "solver/numerics/low_discrepancy.h"
 #include "solver/numerics/parallel.h"
+#include "solver/numerics/progress.h"
 
 namespace ldsgd {
 namespace {
@@ -375,10 +376,13 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
   std::vector<double> start_values(n);
   for (int k = 0; k < n; ++k) starts[k] = domain.lower + KroneckerPoint(sc.d, k).cwiseProduct(sc.width);
   std::vector<Landing> landings(n);
+  Progress progress(o.progress, n, "starts");
   ParallelFor(n, o.num_threads, [&](int k) {
     start_values[k] = f.Value(starts[k].data());
     landings[k] = Converge(f, domain, starts[k], o);
+    progress.Add(1);
   });
+  progress.Finish();
   s.gradient_scale = GradientScale(start_values, sc.diameter);
   sc.gradient_accept = o.gradient_tolerance * s.gradient_scale;
   sc.merge_radius = o.merge_tolerance * sc.diameter;

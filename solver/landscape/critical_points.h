@@ -75,6 +75,8 @@ class CriticalPointFinder {
     int max_manifold_points = 20000;
     // Worker threads for the starts; 0 = all cores. The result does not depend on it.
     int num_threads = 0;
+    // A progress bar over the starts on stderr (a dataset of a million rows takes seconds a start).
+    bool progress = false;
   };
 
   struct Summary {

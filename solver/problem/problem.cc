@@ -354,6 +354,30 @@ void ParseObjective(const Reader& r, const json& root, Problem& p) {
                                   "\"data\": FILE}, got ") + JsonTypeName(obj));
 }
 
+// Box points where f, its gradient and its Hessian must be finite: the centre and a low-discrepancy
+// set. An objective that is infinite or undefined there (1/0, log of a negative, sqrt(x) on x < 0)
+// has no landscape to analyse; a pole between the points (f unbounded below) is for the
+// assumption checks (bounded_below), which look for it where f is lowest.
+constexpr int kFiniteCheckPoints = 64;
+
+void CheckFiniteOnBox(const Reader& r, const Problem& p) {
+  const int d = p.dimension();
+  Eigen::VectorXd g(d);
+  Eigen::MatrixXd h(d, d);
+  for (long n = -1; n < kFiniteCheckPoints; ++n) {
+    const Eigen::VectorXd x = n < 0 ? Eigen::VectorXd(0.5 * (p.domain.lower + p.domain.upper))
+                                    : Eigen::VectorXd(p.domain.lower + KroneckerPoint(d, n).cwiseProduct(
+                                                                           p.domain.upper - p.domain.lower));
+    const double f = p.objective->Hessian(x.data(), g.data(), h.data());
+    if (std::isfinite(f) && g.allFinite() && h.allFinite()) continue;
+    std::string where = "(";
+    for (int i = 0; i < d; ++i) where += (i ? ", " : "") + ShortestSpelling(x[i]);
+    const std::string what = !std::isfinite(f) ? "f = " + ShortestSpelling(f)
+                                               : (!g.allFinite() ? "its gradient is not finite" : "its Hessian is not finite");
+    r.Fail("objective", "not finite at " + where + "): " + what + " (f must be finite and smooth on the whole box)");
+  }
+}
+
 Problem Parse(const json& root, const std::string& source) {
   const Reader r(source);
   r.RequireObject(root, "");
@@ -381,6 +405,7 @@ Problem Parse(const json& root, const std::string& source) {
     }
   }
 
+  CheckFiniteOnBox(r, p);
   p.noise = ParseNoise(r, r.Require(root, "", "noise"), p);
 
   if (root.contains("step_sizes")) {
@@ -392,12 +417,6 @@ Problem Parse(const json& root, const std::string& source) {
     }
   }
   return p;
-}
-
-// nlohmann's messages start with "[json.exception.parse_error.101] "; the tag helps nobody.
-std::string StripJsonTag(const std::string& what) {
-  const std::size_t close = what.find("] ");
-  return close == std::string::npos ? what : what.substr(close + 2);
 }
 
 }  // namespace
@@ -412,13 +431,7 @@ bool Domain::Contains(const Eigen::VectorXd& x, double slack) const {
 
 
 Problem ParseProblem(std::string_view json_text, const std::string& source) {
-  json root;
-  try {
-    root = json::parse(json_text.begin(), json_text.end());
-  } catch (const json::exception& e) {
-    throw InputError(source, "", "invalid JSON: " + StripJsonTag(e.what()));
-  }
-  return Parse(root, source);
+  return Parse(ParseJson(json_text, source), source);
 }
 
 Problem LoadProblem(const std::string& path) { return ParseProblem(ReadInputFile(path), path); }

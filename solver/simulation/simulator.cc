@@ -15,6 +15,7 @@
 #include "solver/numerics/low_discrepancy.h"
 #include "solver/simulation/neighbourhoods.h"
 #include "solver/numerics/parallel.h"
+#include "solver/numerics/progress.h"
 #include "solver/noise/sgd_noise.h"
 
 namespace ldsgd {
@@ -38,48 +39,6 @@ struct Context {
   int dimension = 0, num_components = 0;
   Eigen::VectorXd centre, bound;        // divergence box: |x_i - centre_i| <= bound_i
   std::vector<Eigen::VectorXd> starts;  // start of chain c is starts[c % size]
-};
-
-// A progress bar on stderr, redrawn at most every 0.25 s by whichever worker gets there first.
-class Progress {
- public:
-  Progress(bool enabled, double total) : enabled_(enabled), total_(total) {}
-  void Add(double steps) {
-    if (!enabled_) return;
-    const double done = done_.fetch_add(steps) + steps;
-    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
-    if (!lock.owns_lock()) return;
-    const double elapsed = Seconds();
-    if (elapsed - last_draw_ < 0.25 && done < total_) return;
-    last_draw_ = elapsed;
-    Draw(done, elapsed);
-  }
-  void Finish() {
-    if (enabled_) std::fputc('\n', stderr);
-  }
-
- private:
-  double Seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-  void Draw(double done, double elapsed) const {
-    constexpr int kWidth = 30;
-    const double fraction = std::min(1.0, done / total_);
-    const int filled = static_cast<int>(fraction * kWidth);
-    const double rate = elapsed > 0 ? done / elapsed : 0.0;
-    const double left = rate > 0 ? (total_ - done) / rate : 0.0;
-    std::fprintf(stderr, "\r[%s%s] %3.0f%%  %.3g steps/s  %.0f s left   ",
-                 std::string(filled, '=').c_str(), std::string(kWidth - filled, ' ').c_str(),
-                 100.0 * fraction, rate, left);
-    std::fflush(stderr);
-  }
-
-  bool enabled_;
-  double total_;
-  std::atomic<double> done_{0.0};
-  std::mutex mutex_;
-  double last_draw_ = -1.0;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 // The per-lane state of a block of chains, structure-of-arrays with stride kMaxBlock.
@@ -621,7 +580,7 @@ SimulationResult Simulator::Simulate(const Problem& problem,
 
   const int threads = ResolveThreads(o.num_threads);
   const int blocks = NumBlocks(o.chains, threads);
-  Progress progress(o.progress, static_cast<double>(o.chains) * static_cast<double>(o.steps));
+  Progress progress(o.progress, static_cast<double>(o.chains) * static_cast<double>(o.steps), "steps");
   ParallelFor(blocks, threads, [&](int b) {
     const int begin = static_cast<int>(static_cast<long>(o.chains) * b / blocks);
     const int end = static_cast<int>(static_cast<long>(o.chains) * (b + 1) / blocks);

@@ -1,7 +1,9 @@
 #include "solver/theory/assumptions.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "solver/numerics/low_discrepancy.h"
 
@@ -33,6 +35,11 @@ std::string Where(const std::vector<Eigen::VectorXd>& failed) {
 // The noise covariance at x (Sigma(x), or the minibatch covariance of a finite sum), judged by
 // the one definition (Noise::Classify). A finite sum's samples are evaluated once for both.
 Definiteness Classify(const Problem& p, const Eigen::VectorXd& x) {
+  // A constant covariance is what it is everywhere: judged on its own scale, not against a drift
+  // that may be huge somewhere (near a pole of f), which would call sigma = 1 "singular".
+  if (p.noise.covariance() && p.noise.covariance()->is_constant()) {
+    return Noise::Classify(p.noise.CovarianceAt(x.data()), Eigen::VectorXd());
+  }
   if (p.noise.is_finite_sum()) {
     Eigen::MatrixXd samples;
     p.samples->Gradients(x.data(), &samples);
@@ -44,6 +51,87 @@ Definiteness Classify(const Problem& p, const Eigen::VectorXd& x) {
 Eigen::VectorXd BoxPoint(const Domain& box, long k) {
   const Eigen::VectorXd u = KroneckerPoint(static_cast<int>(box.lower.size()), k);
   return box.lower + u.cwiseProduct(box.upper - box.lower);
+}
+
+// Descent from the lowest box sample: Armijo steps on f, clamped to the box, until f stops
+// decreasing or leaves every finite scale. Returns the last point.
+constexpr int kDescentSteps = 400;
+Eigen::VectorXd Descend(const Problem& p, Eigen::VectorXd x, double floor) {
+  const Eigen::VectorXd width = p.domain.upper - p.domain.lower;
+  double f = p.objective->Value(x.data());
+  double t = 1e-3 * width.norm();  // a step length, adapted below
+  for (int it = 0; it < kDescentSteps && std::isfinite(f) && f > floor; ++it) {
+    const Eigen::VectorXd g = p.objective->Gradient(x);
+    if (!g.allFinite() || g.norm() == 0.0) break;
+    bool moved = false;
+    for (int b = 0; b < 60 && !moved; ++b, t *= 0.5) {
+      const Eigen::VectorXd y = (x - t * g / g.norm()).cwiseMax(p.domain.lower).cwiseMin(p.domain.upper);
+      const double fy = p.objective->Value(y.data());
+      if (std::isfinite(fy) && fy < f) {
+        x = y;
+        f = fy;
+        moved = true;
+      }
+    }
+    if (!moved) break;
+    t *= 4.0;
+  }
+  return x;
+}
+
+// f bounded below on the box, its infimum at a critical point: no sampled point lower than every
+// critical value. Where f increases outward on the box and has finitely many critical components,
+// its infimum over the box is a critical value; a sample below all of them means a pole (f
+// unbounded below), a minimum on the boundary, or a minimum the search missed. A descent from the
+// lowest sample tells which, and where.
+AssumptionCheck BoundedBelowCheck(const Problem& p, const std::vector<CriticalComponent>& components,
+                                  int samples) {
+  AssumptionCheck c{Assumption::kBoundedBelow, true, "", "", true};
+  double lowest_critical = std::numeric_limits<double>::infinity(), top = -lowest_critical;
+  for (const CriticalComponent& k : components) {
+    lowest_critical = std::min(lowest_critical, k.f);
+    top = std::max(top, k.f);
+  }
+  Eigen::VectorXd lowest;
+  double f_lowest = std::numeric_limits<double>::infinity();
+  for (long k = 0; k < samples; ++k) {
+    const Eigen::VectorXd x = BoxPoint(p.domain, k);
+    const double f = p.objective->Value(x.data());
+    top = std::max(top, f);
+    if (f < f_lowest) {
+      f_lowest = f;
+      lowest = x;
+    }
+  }
+  // Rounding of f near its minimum, relative to its range over the box.
+  const double range = std::isfinite(top - lowest_critical) ? top - lowest_critical : 1.0;
+  const double slack = 1e-9 * (1.0 + std::abs(lowest_critical) + range);
+  if (components.empty() || !(f_lowest < lowest_critical - slack)) {
+    c.detail = "no sampled point of the box is below the lowest critical value";
+    return c;
+  }
+  c.holds = false;
+  // Unbounded: f falls a million ranges below the critical values.
+  const double unbounded = lowest_critical - 1e6 * (1.0 + range);
+  const Eigen::VectorXd x = Descend(p, lowest, unbounded);
+  const double f = p.objective->Value(x.data());
+  const Eigen::VectorXd width = p.domain.upper - p.domain.lower;
+  const bool on_face = ((x - p.domain.lower).array() <= 1e-6 * width.array()).any() ||
+                       ((p.domain.upper - x).array() <= 1e-6 * width.array()).any();
+  c.where = Point(x);
+  char value[32];
+  std::snprintf(value, sizeof value, "%.6g", f);
+  if (!std::isfinite(f) || f <= unbounded) {
+    c.detail = "f is unbounded below there (a pole or a singularity: f = " + std::string(value) +
+               "); SGD can fall into it and no long-run distribution exists";
+  } else if (on_face) {
+    c.detail = "f is lower on the box boundary (f = " + std::string(value) +
+               ") than at every critical point: its infimum over the box is not a critical value";
+  } else {
+    c.detail = "f is lower there (f = " + std::string(value) +
+               ") than at every critical point found: the critical search missed a minimum (more --starts?)";
+  }
+  return c;
 }
 
 }  // namespace
@@ -144,6 +232,7 @@ AssumptionReport CheckAssumptions(const Problem& problem,
                          "it (not compact, or truncated), and components outside the box are unknown",
          true});
   }
+  report.checks.push_back(BoundedBelowCheck(problem, components, options.box_samples));
   return report;
 }
 

@@ -25,16 +25,18 @@ enum class Assumption {
   kCoercive,
   kFiniteComponents,
   kNoDivergence,
+  kBoundedBelow,
 };
 template <>
 struct EnumNames<Assumption> {
-  static constexpr std::array<std::pair<Assumption, const char*>, 6> kNames = {{
+  static constexpr std::array<std::pair<Assumption, const char*>, 7> kNames = {{
       {Assumption::kNoisePositiveDefinite, "noise_positive_definite"},
       {Assumption::kNoisePositiveDefiniteInBox, "noise_positive_definite_in_box"},
       {Assumption::kFiniteCumulant, "finite_cumulant"},
       {Assumption::kCoercive, "coercive"},
       {Assumption::kFiniteComponents, "finite_components"},
       {Assumption::kNoDivergence, "no_divergence"},
+      {Assumption::kBoundedBelow, "bounded_below"},
   }};
 };
 
@@ -75,6 +77,9 @@ struct AssumptionReport {
 //   is pushed back into the box rather than away to infinity.
 // - finite_components: no critical component touches the box boundary (one that does may extend
 //   beyond it: a non-compact set, or a truncated one).
+// - bounded_below: no sampled box point is lower than every critical value; where one is, a
+//   descent from it says where f is unbounded below (a pole), lower on the boundary, or has a
+//   minimum the search missed.
 AssumptionReport CheckAssumptions(const Problem& problem,
                                   const std::vector<CriticalComponent>& components,
                                   const AssumptionOptions& options = {});
