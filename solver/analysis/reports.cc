@@ -99,7 +99,7 @@ std::string AssumptionLines(const AssumptionReport& report) {
   }
   if (!needed_fail) {
     out += "assumptions the predictions need: all hold (noise positive definite at the components and "
-           "finite, f increasing outward on the box, components inside the box)\n";
+           "finite, f increasing outward on the box and bounded below, components inside the box)\n";
   } else {
     out += "large-deviation predictions (energies, weights, exit costs) UNRELIABLE: they assume what fails "
            "above (THEORY.md section 8)\n";
