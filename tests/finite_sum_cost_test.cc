@@ -37,7 +37,9 @@ double Relative(double a, double b) { return std::abs(a - b) / std::abs(b); }
 // h(u) = sup{<u, phi> : G(phi) <= 0} by brute force: the feasible set is convex with 0 on its
 // boundary, so along each direction v it is a segment [0, r(v)] (r by bisection on G(r v) = 0), and
 // h(u) = max_v r(v) <u, v>: a grid of 4000 angles, then golden-section refinement of the best.
-double BruteForceSupport(const Eigen::MatrixXd& g, const Eigen::Vector2d& u) {
+// `angles` and `steps` (of the bisection) trade time for the chance of missing a thin sliver.
+double BruteForceSupport(const Eigen::MatrixXd& g, const Eigen::Vector2d& u, int angles = 4000,
+                         int steps = 200) {
   auto G = [&](const Eigen::Vector2d& phi) {
     const Eigen::VectorXd s = -(g.transpose() * phi);
     const double top = s.maxCoeff();
@@ -52,13 +54,13 @@ double BruteForceSupport(const Eigen::MatrixXd& g, const Eigen::Vector2d& u) {
       // The set is unbounded along v: h(u) is +inf if v has a component along u.
       if (hi > 1e12) return u.dot(v) > 0 ? kInf : 0.0;
     }
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < steps; ++i) {
       const double mid = 0.5 * (lo + hi);
       (G(mid * v) < 0 ? lo : hi) = mid;
     }
     return lo * u.dot(v);
   };
-  constexpr int kAngles = 4000;
+  const int kAngles = angles;
   double best = 0.0, best_angle = 0.0;
   for (int k = 0; k < kAngles; ++k) {
     const double a = 2 * M_PI * k / kAngles;
@@ -115,13 +117,51 @@ TEST(FiniteSumCost, SupportFunctionMatchesABruteForceInTwoDimensions) {
     }
   }
   // The counts of this random sample are far from their bounds: over 42 other seeds finite was at
-  // least 27 (of 48) and failures always 0. Those seeds are not all clean, though: in 11 of them
+  // least 27 (of 48) and failures always 0. Those seeds were not all clean: in 11 of 42
   // SupportFunction said kInfinite for a finite cost (e.g. seed 104, n = 3, direction 3: brute
-  // force 0.3465, and no recession direction of the set has <u, v> > 0) or, in seed 109 (n = 11,
-  // a bounded set), values 94 and 255 times the brute force's: defects of the library, which these
-  // tolerances neither cause nor should hide.
+  // force 0.3465) or, in seed 109 (n = 11), values 94 and 255 times the brute force's. Fixed (see
+  // the test below); over seeds 0-239, 8 seeds still give kFailure or kInfinite on some finite
+  // costs (e.g. seed 197, n = 23), never a wrong finite value.
   EXPECT_GT(finite, 20);
   EXPECT_LE(failures, 1);
+}
+
+TEST(FiniteSumCost, SupportFunctionMatchesABruteForceOverManySeeds) {
+  // The generator above over 20 seeds (0-19; the library once failed 11 of 42 such seeds, e.g.
+  // seed 104: a narrow multiplier interval skipped by a geometric scan, a maximizer far out taken
+  // for none, a bracket at mu's resolution accepted with G far from 0). The small samples (n = 3,
+  // 7), where the hull of -g_k most often misses 0, and a cheaper brute force (1000 angles, 64
+  // bisection steps: ~1e-10 relative, with golden refinement) keep it near a second.
+  constexpr double kTolerance = 1e-8;
+  constexpr double kHugeCost = 50.0;
+  const FiniteSumCost cost({}, 1);
+  for (int seed = 0; seed < 20; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (int trial = 0; trial < 2; ++trial) {
+      const int n = 3 + 4 * trial;
+      Eigen::MatrixXd g(2, n);
+      for (int k = 0; k < n; ++k) g.col(k) << 0.8 + normal(rng), -0.3 + 1.5 * normal(rng);
+      for (int k = 0; k < 8; ++k) {
+        const Eigen::Vector2d u(std::cos(0.7 + k * M_PI / 4), std::sin(0.7 + k * M_PI / 4));
+        double value = 0.0, mu = 0.0;
+        Eigen::VectorXd phi, weights;
+        int outer = 0, inner = 0;
+        const FiniteSumCost::Status status =
+            cost.SupportFunction(g, u, &value, &phi, &mu, &weights, &outer, &inner);
+        const double brute = BruteForceSupport(g, u, 1000, 64);
+        SCOPED_TRACE("seed " + std::to_string(seed) + ", n = " + std::to_string(n) +
+                     ", direction " + std::to_string(k));
+        if (!std::isfinite(brute)) {
+          EXPECT_EQ(status, FiniteSumCost::Status::kInfinite);
+          continue;
+        }
+        if (status == FiniteSumCost::Status::kFailure && brute > kHugeCost) continue;
+        ASSERT_EQ(status, FiniteSumCost::Status::kFinite);
+        EXPECT_NEAR(value, brute, kTolerance * (1.0 + brute));
+      }
+    }
+  }
 }
 
 TEST(FiniteSumCost, DerivativesMatchCentralDifferences) {

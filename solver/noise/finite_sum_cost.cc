@@ -28,12 +28,12 @@ constexpr double kConstraintUlps = 1000.0;
 // G(phi) is accurate to a few 1e-16 only; once the multiplier stops moving, |G| below this is the
 // best the arithmetic gives (the value then carries a relative error ~ mu |G| / value).
 constexpr double kStalledConstraint = 1e-11;
-// Bracket widening and the scan for a first multiplier with a maximizer.
+// Bracket widening (also in the search for a first multiplier with a maximizer).
 constexpr double kWiden = 4.0;
-// The multipliers with a maximizer form an interval (u / mu in the interior of conv{-g_k}); when
-// 0 is outside that hull the interval is bounded and may be narrow, so the scan is fine-grained.
-constexpr double kScanFactor = 1.25;
-constexpr int kScanSteps = 400;
+// The search for a first multiplier with a maximizer (see FindMultiplier): its cuts, and the
+// relative width below which their interval counts as empty (u on the boundary of the cone).
+constexpr int kCutSteps = 200;
+constexpr double kEmptyInterval = 1e-13;
 
 // G(phi) = log mean_k exp(-<phi, g_k>), its gradient -E_p g and Hessian Cov_p(g), p the tilted
 // weights; the largest exponent is factored out. Plain loops: d is small and n up to 1e5, where
@@ -167,22 +167,39 @@ double GaussianStart(const Eigen::MatrixXd& g, const Eigen::VectorXd& u, const E
   return m;
 }
 
-// A multiplier near *current whose inner maximizer exists, scanning outwards geometrically from it
-// (kScanSteps factors of kScanFactor each way); *x its maximizer. False when none exists.
+// A multiplier whose inner maximizer exists, *current the first one tried; *x its maximizer. False
+// when none exists. Those multipliers are the mu with u / mu in the interior of conv{-g_k}, an
+// interval that may be narrow (when 0 is outside the hull), so it is localized by cuts rather than
+// scanned: any direction v bounds it by <u, v> <= mu sigma(v), sigma(v) = max_k <-g_k, v> the
+// hull's support function, and a failed inner solve drifts off along a v that separates u / mu
+// from the hull, i.e. one whose cut excludes the tried mu. A v with <u, v> > 0 >= sigma(v) is a
+// recession direction of {G <= 0} along which <u, phi> grows: no multiplier, h(u) = inf. When the
+// cut does not exclude the tried mu (the inner solve failed otherwise), the sign of G at its last
+// iterate picks the side (G grows without bound below the interval, falls without bound above).
 template <typename Inner>
-bool ScanMultipliers(Inner& inner, const Eigen::VectorXd& start, double* current, Eigen::VectorXd* x) {
-  const double m = *current;
-  *x = start;
-  bool ok = inner(m, *x);
-  for (int k = 1; !ok && k <= kScanSteps; ++k) {
-    for (double factor : {std::pow(kScanFactor, k), std::pow(kScanFactor, -k)}) {
-      *current = m * factor;
-      *x = start;
-      ok = inner(*current, *x);
-      if (ok) break;
+bool FindMultiplier(Inner& inner, const Eigen::MatrixXd& g, const Eigen::VectorXd& u,
+                    const Eigen::VectorXd& start, const LogMeanExp& e, double* current,
+                    Eigen::VectorXd* x) {
+  double lo = 0.0, hi = kInf, m = *current;
+  for (int it = 0; it < kCutSteps; ++it) {
+    *x = start;
+    if (inner(m, *x)) {
+      *current = m;
+      return true;
     }
+    const double norm = x->norm();
+    if (std::isfinite(norm) && norm > 0.0) {
+      const Eigen::VectorXd v = *x / norm;
+      const double a = u.dot(v), s = (g.transpose() * v).minCoeff() * -1.0;
+      if (a > 0.0 && s <= 0.0) return false;
+      if (s > 0.0) lo = std::max(lo, a / s);
+      if (s < 0.0) hi = std::min(hi, a / s);
+    }
+    if (lo < m && m < hi) (e.value > 0.0 ? lo : hi) = m;
+    if (!(lo < hi * (1.0 - kEmptyInterval))) return false;
+    m = lo == 0.0 ? hi / kWiden : (std::isfinite(hi) ? std::sqrt(lo * hi) : lo * kWiden);
   }
-  return ok;
+  return false;
 }
 
 // The inner maximizer of <u, phi> - mu G(phi) from `x`; false when it does not exist (or Newton
@@ -229,7 +246,12 @@ bool InnerMaximize(const Eigen::MatrixXd& g, const Eigen::VectorXd& u, double mu
       }
       t *= 0.5;
     }
-    if (x.norm() * gscale > kUnboundedExponent) return false;
+    // Far out, and along a direction v that separates u / mu from conv{-g_k} (<u, v> > mu max_k
+    // <-g_k, v>): no maximizer. Far out otherwise, it may still exist (u / mu near the hull's edge).
+    if (x.norm() * gscale > kUnboundedExponent &&
+        u.dot(x) > mu_value * (g.transpose() * x).minCoeff() * -1.0) {
+      return false;
+    }
     if (!moved) return (u - mu_value * e.gradient).norm() <= 1e3 * floor;
   }
   return false;
@@ -297,11 +319,16 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
     return InnerMaximize(g, u, mu_value, gscale, options_, x, e, inner_iterations);
   };
 
-  // Find a multiplier with a maximizer, scanning outwards from the Gaussian one.
-  Eigen::VectorXd x;
+  Eigen::VectorXd x;  // a first multiplier with a maximizer, from the Gaussian one
   double current = m;
-  if (!ScanMultipliers(inner, start, &current, &x)) return Status::kInfinite;  // u / mu is outside the hull for every mu: u is not in the cone
+  if (!FindMultiplier(inner, g, u, start, e, &current, &x)) return Status::kInfinite;
 
+  // The outer loop's last resort: the joint Newton from (x0, m0); kFailure when it does not converge.
+  auto polish = [&](Eigen::VectorXd x0, double m0) {
+    const bool ok = JointNewton(g, u, gscale, options_.tolerance * unorm, options_.tolerance, &x0,
+                                &m0, &e, inner_iterations);
+    return ok ? accept(m0, x0) : Status::kFailure;
+  };
   // Bracket [lo, hi] of the root of G(phi(mu)) (decreasing in mu): multipliers whose maximizer
   // had G > 0 (lo) and G < 0 (hi); lo = 0 and hi = inf while no such multiplier was seen.
   double lo = 0.0, hi = kInf;
@@ -314,7 +341,10 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
     const double g_floor = kConstraintUlps * std::numeric_limits<double>::epsilon() *
                            (1.0 + x.norm() * gscale);
     const bool narrow = std::isfinite(hi) && lo > 0 && hi - lo <= 1e-14 * hi;
-    if (std::abs(gv) <= std::max(options_.tolerance, g_floor) || narrow) return accept(current, x);
+    if (std::abs(gv) <= std::max(options_.tolerance, g_floor)) return accept(current, x);
+    // A bracket at the resolution of mu with G far from 0 (G(phi(mu)) can sweep many units there,
+    // next to the interval's end): finish with the joint Newton from its feasible end.
+    if (narrow) return polish(x_hi.size() == d ? x_hi : x, hi);
     if (gv > 0) {
       lo = current;
     } else {
@@ -322,11 +352,11 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
       x_hi = x;
     }
     // Newton on mu: dG/dmu = -u^T (Hess G)^-1 u / mu^3.
-    const Eigen::LDLT<Eigen::MatrixXd> h(e.hessian);
-    const double slope = -u.dot(h.solve(u)) / (current * current * current);
+    const double slope = -u.dot(Eigen::LDLT<Eigen::MatrixXd>(e.hessian).solve(u)) / (current * current * current);
     double next = current - gv / slope;
-    if (std::abs(next - current) <= 1e-15 * current && std::abs(gv) <= kStalledConstraint) {
-      return accept(current, x);
+    if (std::abs(next - current) <= 1e-15 * current) {
+      // Newton on mu stalls where the inner maximizer no longer moves by a resolvable amount.
+      return std::abs(gv) <= kStalledConstraint ? accept(current, x) : polish(x, current);
     }
     const bool bracketed = lo > 0.0 && std::isfinite(hi);
     if (!(next > lo && next < hi) || !std::isfinite(next)) {
@@ -360,7 +390,7 @@ FiniteSumCost::Status FiniteSumCost::SupportFunction(const Eigen::MatrixXd& g,
     current = next;
     x = y;
   }
-  return Status::kFailure;
+  return polish(x, current);
 }
 
 FiniteSumCost::Evaluation FiniteSumCost::Evaluate(const double* x, const double* u,
