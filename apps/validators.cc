@@ -1,6 +1,7 @@
 #include "apps/validators.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "solver/io/input_text.h"
@@ -43,6 +44,27 @@ const CLI::Validator kChainCount = Whole(1, 1e8);
 const CLI::Validator kThreadCount = Whole(0, 4096);
 const CLI::Validator kStartCount = Whole(0, 1e7);
 const CLI::Validator kIntervalCount = Whole(0, 1e12);
+double DurationSeconds(const std::string& text) {
+  std::size_t used = 0;
+  double value = std::numeric_limits<double>::quiet_NaN();
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const std::string unit = text.substr(used);
+  const double scale = unit.empty() || unit == "s" ? 1.0 : unit == "m" ? 60.0 : unit == "h" ? 3600.0 : 0.0;
+  const double seconds = value * scale;
+  return std::isfinite(seconds) && seconds > 0 && seconds <= 7 * 24 * 3600.0 ? seconds
+                                                                            : std::numeric_limits<double>::quiet_NaN();
+}
+
+const CLI::Validator kDuration = CLI::Validator(
+    [](std::string& text) {
+      return std::isnan(DurationSeconds(text)) ? "must be a duration like 90s, 2m or 1h (at most a week), got " + text
+                                               : std::string();
+    },
+    "DURATION");
 const CLI::Validator kNonEmpty = CLI::Validator(
     [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "PATH");
 

@@ -23,6 +23,12 @@ extern const CLI::Validator kThreadCount;    // 0 (all cores) .. 4096
 extern const CLI::Validator kStartCount;     // 0 (automatic) .. 1e7
 extern const CLI::Validator kIntervalCount;  // 0 (off) .. 1e12
 
+// A duration: a positive number of seconds, or with a unit s, m or h ("90s", "2m", "1.5h"), at
+// most a week.
+extern const CLI::Validator kDuration;
+// The seconds of a duration kDuration accepted.
+double DurationSeconds(const std::string& text);
+
 // A path that names something: --out ''.
 extern const CLI::Validator kNonEmpty;
 

@@ -20,7 +20,7 @@ struct VerifyArgs {
   std::vector<double> step_sizes;
   bool json = false;
   int threads = 0;
-  long burn_in = -1;  // default: a tenth of the steps
+  std::string budget = "2m";
   VerifyOptions options;
 };
 
@@ -33,7 +33,7 @@ int Run(VerifyArgs& args) {
   const Analysis analysis = RunAnalysis(problem, analysis_options, &summary, ShowProgress(args.json));
   VerifyOptions& o = args.options;
   o.num_threads = args.threads;
-  o.burn_in = args.burn_in >= 0 ? args.burn_in : o.steps / 10;
+  o.budget_seconds = DurationSeconds(args.budget);
   o.step_sizes = !args.step_sizes.empty() ? args.step_sizes : problem.step_sizes;
   o.progress = ShowProgress(args.json);
   const VerifyReport report = Verify(problem, analysis.components, analysis.costs.costs, analysis.energies.relative, o);
@@ -54,10 +54,13 @@ Action AddVerifyCommand(CLI::App& app) {
   auto args = std::make_shared<VerifyArgs>();
   CLI::App* cmd = app.add_subcommand(
       "verify",
-      "Check the predictions against simulations of SGD itself at >= 3 step sizes: Arrhenius slopes of\n"
-      "log(mu_i/mu_ground) against 1/eta vs -(E_i - E_ground), Laplace-corrected masses (isotropic\n"
-      "noise), and slopes of log(mean exit time) vs the exit costs, each with a 95% interval from batch\n"
-      "means over chains. Verdicts: pass, fail, or inconclusive when the chains did not mix.\n"
+      "Check the predictions against simulations of SGD itself at >= 3 step sizes, within a time budget:\n"
+      "Arrhenius slopes of log(mu_i/mu_ground) against 1/eta vs -(E_i - E_ground), Laplace-corrected\n"
+      "masses (isotropic noise), slopes of log(mean exit time) vs the exit costs, and in d <= 2 the\n"
+      "simulated basin masses vs the exact stationary law of the chain on a grid; each with a 95%\n"
+      "interval from batch means over chains and an allowance from its regime (B/eta). The chains are\n"
+      "extended in rounds until every check has its transitions or the budget is spent. Verdicts: pass,\n"
+      "fail, inconclusive (what it would need), or skipped (outside its regime).\n"
       "Exit code 0 for pass, 1 for fail or inconclusive, 2 for bad input.");
   cmd->add_option("problem", args->problem, "Problem file (JSON). Default: the embedded data/himmelblau.json.");
   AddOutputOptions(cmd, &args->out, "Write DIR/verify.json.");
@@ -65,8 +68,16 @@ Action AddVerifyCommand(CLI::App& app) {
                   "Step sizes (default: the problem's, else chosen automatically).")
       ->delimiter(',')
       ->check(kPositive);
-  cmd->add_option("--steps", args->options.steps, "SGD steps per chain, burn-in included.")->check(kStepCount);
-  cmd->add_option("--burn-in", args->burn_in, "Steps discarded before measuring (default: steps / 10).")
+  cmd->add_option("--budget", args->budget,
+                  "Wall-clock budget of the simulations: 90s, 2m, 1h or seconds (default 2m).")
+      ->check(kDuration);
+  cmd->add_option("--target-transitions", args->options.target_transitions,
+                  "Transitions out of each minimum a check uses, per step size (default 100).")
+      ->check(kStepCount);
+  cmd->add_option("--steps", args->options.steps,
+                  "Experts: a fixed number of SGD steps per chain, burn-in included, in one round (no budget).")
+      ->check(kStepCount);
+  cmd->add_option("--burn-in", args->options.burn_in, "Experts, with --steps: steps discarded (default: steps / 10).")
       ->check(kBurnInCount);
   cmd->add_option("--chains", args->options.chains, "Independent chains per step size.")->check(kChainCount);
   cmd->add_option("--seed", args->options.seed, "Random seed (Philox key).");

@@ -761,6 +761,46 @@ TEST(Simulator, SameSeedSameResultForAnyThreadCount) {
   EXPECT_NE(ToJson(Simulate(p, components, o), true).dump(), reference);
 }
 
+// A run extended in rounds is the run of the total length, bit for bit, for any thread count and
+// any split into rounds (the verifier relies on it): per-chain records with exit-time samples,
+// final states, moments and basin counts, with a divergence and a burn-in inside a round.
+TEST(SimulationRun, RoundsAreOneLongRun) {
+  const Problem p = LoadProblem(std::string(LDSGD_DATA_DIR) + "/tilted_double_well.json");
+  const std::vector<CriticalComponent> components = Components(p);
+  SimulationOptions o;
+  o.step_size = 0.15;
+  o.steps = 30000;
+  o.burn_in = 2500;
+  o.chains = 40;
+  o.seed = 5;
+  o.basin_interval = 700;
+  o.record_exit_times = true;
+  o.record_final_states = true;
+  o.num_threads = 1;
+  // Every third chain starts at 19.9, where one step of x^3 throws it out of the divergence box.
+  o.initial_points = {Eigen::VectorXd::Constant(1, -1.046681), Eigen::VectorXd::Constant(1, 0.945649),
+                      Eigen::VectorXd::Constant(1, 19.9)};
+  const SimulationResult one = Simulate(p, components, o);
+  ASSERT_EQ(one.diverged, 13);
+  ASSERT_GT(one.exit_times[0].count + one.exit_times[1].count, 10);
+  const std::string reference = ToJson(one, true).dump();
+  for (const std::vector<long>& rounds : std::vector<std::vector<long>>{{2501, 30000}, {7777, 12000, 29999, 30000}}) {
+    for (int threads : {1, 2}) {
+      o.num_threads = threads;
+      SimulationRun run(p, components, o);
+      ASSERT_TRUE(run.status().ok()) << run.status().message();
+      for (long n : rounds) ASSERT_TRUE(run.Advance(n).ok());
+      EXPECT_EQ(run.steps_done(), 30000);
+      EXPECT_EQ(ToJson(run.Result(), true).dump(), reference) << rounds.size() << " rounds, " << threads << " threads";
+    }
+  }
+  // A round must move forward and past the burn-in.
+  SimulationRun run(p, components, o);
+  EXPECT_FALSE(run.Advance(2500).ok());
+  EXPECT_TRUE(run.Advance(3000).ok());
+  EXPECT_FALSE(run.Advance(3000).ok());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Neighbourhoods.
 

@@ -265,24 +265,81 @@ std::string StabilitySweepText(const Problem& problem, std::size_t num_component
   return out.str();
 }
 
-nlohmann::json ToJson(const VerifyReport& r, const Analysis& analysis) {
-  nlohmann::json checks = nlohmann::json::array();
-  for (const VerifyCheck& c : r.checks) {
-    checks.push_back({{"name", c.name},
+namespace {
+
+nlohmann::json CheckJson(const VerifyCheck& c) {
+  nlohmann::json j = {{"name", c.name},
                       {"predicted", NumberOrNull(c.predicted)},
                       {"measured", NumberOrNull(c.measured)},
                       {"interval", {NumberOrNull(c.lower), NumberOrNull(c.upper)}},
                       {"verdict", ToString(c.verdict)},
-                      {"detail", c.detail}});
+                      {"regime", c.regime},
+                      {"allowance", NumberOrNull(c.allowance)},
+                      {"steps", c.steps},
+                      {"transitions", c.transitions},
+                      {"detail", c.detail}};
+  if (c.needed_steps_per_chain > 0) j["needed_steps_per_chain"] = c.needed_steps_per_chain;
+  return j;
+}
+
+nlohmann::json ReferenceJson(const GridReference& g) {
+  if (!g.status.ok()) return {{"step_size", g.step_size}, {"available", false}, {"reason", g.status.message()}};
+  return {{"step_size", g.step_size},
+          {"available", true},
+          {"cells_per_dimension", g.cells_per_dimension},
+          {"converged", g.converged},
+          {"change", NumberOrNull(g.change)},
+          {"leak", NumberOrNull(g.leak)},
+          {"basin_mass", VectorOrNulls(Eigen::Map<const Eigen::VectorXd>(g.basin_mass.data(), g.basin_mass.size()))}};
+}
+
+// Per step size: the exact basin masses of the minima (grid) and how far the leading-order and
+// Laplace predictions are from them.
+nlohmann::json TheoryErrorJson(const std::vector<TheoryError>& errors) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const TheoryError& e : errors) {
+    rows.push_back({{"step_size", e.step_size},
+                    {"minima", e.minima},
+                    {"exact", e.exact},
+                    {"leading_order", e.leading_order},
+                    {"laplace", e.laplace.empty() ? nlohmann::json() : nlohmann::json(e.laplace)},
+                    {"leading_order_error", NumberOrNull(e.leading_order_error)},
+                    {"laplace_error", NumberOrNull(e.laplace_error)}});
   }
+  return rows;
+}
+
+std::string TheoryErrorText(const std::vector<TheoryError>& errors) {
+  if (errors.empty()) return "";
+  Table table({"eta", "exact masses (grid)", "leading-order error", "Laplace error"});
+  for (const TheoryError& e : errors) {
+    std::string masses;
+    for (double m : e.exact) masses += (masses.empty() ? "" : " ") + FormatNumber(m, 4);
+    table.AddRow({FormatNumber(e.step_size, 4), masses, FormatNumber(e.leading_order_error, 3),
+                  e.laplace.empty() ? "-" : FormatNumber(e.laplace_error, 3)});
+  }
+  return "The theory against the exact stationary law of the chain (largest |predicted - exact| basin mass):\n" +
+         table.ToString();
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const VerifyReport& r, const Analysis& analysis) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const VerifyCheck& c : r.checks) checks.push_back(CheckJson(c));
   nlohmann::json simulations = nlohmann::json::array();
   for (const SimulationResult& s : r.simulations) simulations.push_back(ToJson(s, false));
+  nlohmann::json references = nlohmann::json::array();
+  for (const GridReference& g : r.references) references.push_back(ReferenceJson(g));
   return {{"step_sizes", r.step_sizes},
+          {"chosen_step_sizes", r.chosen_step_sizes},
           {"automatic_step_sizes", r.automatic_step_sizes},
           {"components", ToJson(analysis.components)},
           {"energies", VectorOrNulls(analysis.energies.relative)},
           {"ground_states", analysis.energies.ground_states},
           {"simulations", simulations},
+          {"references", references},
+          {"theory_error", TheoryErrorJson(r.theory_errors)},
           {"checks", checks},
           {"assumptions", ToJson(r.assumptions)},
           {"predictions_reliable", r.assumptions.predictions_reliable()},
@@ -292,18 +349,31 @@ nlohmann::json ToJson(const VerifyReport& r, const Analysis& analysis) {
 
 std::string VerifyText(const Problem& problem, const VerifyReport& report) {
   std::ostringstream out;
-  out << Title(problem) << "\n\nstep sizes" << (report.automatic_step_sizes ? " (automatic)" : "") << ":";
-  for (double eta : report.step_sizes) out << " " << FormatNumber(eta, 4);
-  out << "\n\n";
-  Table table({"check", "predicted", "measured", "95% interval", "verdict"});
+  out << Title(problem) << "\n\nstep sizes:";
+  for (std::size_t k = 0; k < report.step_sizes.size(); ++k) {
+    out << " " << FormatNumber(report.step_sizes[k], 4) << (report.chosen_step_sizes[k] ? "*" : "");
+  }
+  out << "  (* chosen for the budget)\n";
+  if (!report.simulations.empty()) {
+    out << report.simulations.front().chains << " chains x " << report.simulations.front().steps << " steps per step size, "
+        << report.rounds << " round" << (report.rounds == 1 ? "" : "s") << "; " << FormatNumber(report.seconds, 3)
+        << " s (simulation " << FormatNumber(report.simulation_seconds, 3) << " s, grid reference "
+        << FormatNumber(report.reference_seconds, 3) << " s); ended: " << report.ended_by << "\n";
+  }
+  out << "\n";
+  Table table({"check", "predicted", "measured", "95% interval", "allowance", "transitions", "verdict"});
   for (const VerifyCheck& c : report.checks) {
     table.AddRow({c.name, FormatNumber(c.predicted, 5), FormatNumber(c.measured, 5),
-                  "[" + FormatNumber(c.lower, 4) + ", " + FormatNumber(c.upper, 4) + "]", ToString(c.verdict)});
+                  "[" + FormatNumber(c.lower, 4) + ", " + FormatNumber(c.upper, 4) + "]", FormatNumber(c.allowance, 3),
+                  c.transitions >= 0 ? std::to_string(c.transitions) : "-", ToString(c.verdict)});
   }
   out << table.ToString();
   for (const VerifyCheck& c : report.checks) {
-    if (c.verdict != Verdict::kPass || c.name.rfind("collapse", 0) == 0) out << "  " << c.name << ": " << c.detail << "\n";
+    out << "  " << c.name << ": " << c.regime;
+    if (c.verdict != Verdict::kPass || c.name.rfind("collapse", 0) == 0) out << "; " << c.detail;
+    out << "\n";
   }
+  if (const std::string theory = TheoryErrorText(report.theory_errors); !theory.empty()) out << "\n" << theory;
   out << "\n" << AssumptionLines(report.assumptions);
   out << "verdict: " << ToString(report.verdict)
       << (report.verdict_reason.empty() ? "" : " (" + report.verdict_reason + ")") << "\n";

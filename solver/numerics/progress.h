@@ -17,7 +17,9 @@ namespace ldsgd {
 class Progress {
  public:
   // `unit` names what is counted ("steps", "starts"), for the rate.
-  Progress(bool enabled, double total, std::string unit) : enabled_(enabled), total_(total), unit_(std::move(unit)) {}
+  // `label`, if any, is shown before the bar (e.g. which round of which step size).
+  Progress(bool enabled, double total, std::string unit, std::string label = "")
+      : enabled_(enabled), total_(total), unit_(std::move(unit)), label_(std::move(label)) {}
   void Add(double count) {
     if (!enabled_) return;
     const double done = done_.fetch_add(count) + count;
@@ -42,7 +44,7 @@ class Progress {
     const int filled = static_cast<int>(fraction * kWidth);
     const double rate = elapsed > 0 ? done / elapsed : 0.0;
     const double left = rate > 0 ? (total_ - done) / rate : 0.0;
-    std::fprintf(stderr, "\r[%s%s] %3.0f%%  %.3g %s/s  %.0f s left   ",
+    std::fprintf(stderr, "\r%s[%s%s] %3.0f%%  %.3g %s/s  %.0f s left   ", label_.c_str(),
                  std::string(filled, '=').c_str(), std::string(kWidth - filled, ' ').c_str(),
                  100.0 * fraction, rate, unit_.c_str(), left);
     std::fflush(stderr);
@@ -50,7 +52,7 @@ class Progress {
 
   bool enabled_;
   double total_;
-  std::string unit_;
+  std::string unit_, label_;
   std::atomic<double> done_{0.0};
   std::mutex mutex_;
   double last_draw_ = -1.0;

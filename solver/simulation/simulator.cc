@@ -30,6 +30,18 @@ constexpr int kMinBlock = 16;
 constexpr long kProgressInterval = 1024;
 
 
+}  // namespace
+
+// What a lane carries from one round to the next (SimulationRun::Advance).
+struct LaneState {
+  Eigen::VectorXd x, sum, sum_squares;
+  int region = -1, near = 0, last = -1;
+  long run_start = 0, entry = 0;
+  bool active = true;
+};
+
+namespace {
+
 // Everything a block needs, shared read-only by the workers.
 struct Context {
   const SimulationOptions& options;
@@ -45,7 +57,7 @@ struct Context {
 class BlockRunner {
  public:
   BlockRunner(const Context& ctx, int first_chain, int count, std::vector<SimulationChain>* out,
-              Progress* progress)
+              std::vector<LaneState>* lanes, Progress* progress)
       : ctx_(ctx),
         o_(ctx.options),
         d_(ctx.dimension),
@@ -53,12 +65,19 @@ class BlockRunner {
         first_(first_chain),
         n_(count),
         out_(*out),
+        lanes_(*lanes),
         progress_(*progress) {}
 
-  void Run() {
-    Initialize();
+  // Steps x_from -> x_to. From 0 the chains start afresh; otherwise they resume from the lane
+  // states the previous round saved, so that rounds [0, a) and [a, b) give exactly [0, b).
+  void Run(long from, long to) {
+    if (from == 0) {
+      Initialize();
+    } else {
+      Load();
+    }
     const double eta = o_.step_size;
-    for (long t = 0; t < o_.steps; ++t) {
+    for (long t = from; t < to; ++t) {
       const long s = t + 1;  // the step producing x_s
       const ChainBlock block{static_cast<std::uint32_t>(first_), n_, kMaxBlock,
                              static_cast<std::uint64_t>(t), x_};
@@ -102,10 +121,10 @@ class BlockRunner {
       if (ctx_.basins != nullptr && s > o_.burn_in && (s - o_.burn_in) % o_.basin_interval == 0) {
         ClassifyBasins();
       }
-      if (s % kProgressInterval == 0) progress_.Add(static_cast<double>(kProgressInterval) * n_);
+      if ((t - from + 1) % kProgressInterval == 0) progress_.Add(static_cast<double>(kProgressInterval) * n_);
     }
-    progress_.Add(static_cast<double>(o_.steps % kProgressInterval) * n_);
-    Finish();
+    progress_.Add(static_cast<double>((to - from) % kProgressInterval) * n_);
+    Save();
   }
 
  private:
@@ -236,21 +255,46 @@ class BlockRunner {
     Restart(l);
   }
 
-  void Finish() {
+  // The lanes' state into / out of the per-chain LaneState (all of it: a resumed round must not
+  // be able to tell that it was resumed).
+  void Save() const {
     for (int l = 0; l < n_; ++l) {
-      if (!active_[l]) continue;
-      SimulationChain& r = Record(l);
-      AddOccupation(l, region_[l], o_.steps);
-      if (last_[l] >= 0 && entry_[l] >= o_.burn_in) ++r.exit_times[last_[l]].censored;
-      r.recorded_steps = Recorded(1, o_.steps);
-      Snapshot(l, &r);
-      // The moments run a step behind: add x_steps (recorded, as burn_in < steps).
+      LaneState& lane = lanes_[first_ + l];
+      lane.x.resize(d_);
+      lane.sum.resize(d_);
+      lane.sum_squares.resize(d_);
       for (int i = 0; i < d_; ++i) {
-        const double v = x_[i * kMaxBlock + l];
-        r.sum[i] += v;
-        r.sum_squares[i] += v * v;
+        lane.x[i] = x_[i * kMaxBlock + l];
+        lane.sum[i] = sum_[i * kMaxBlock + l];
+        lane.sum_squares[i] = sum_squares_[i * kMaxBlock + l];
       }
-      SaveFinalState(l, &r);
+      lane.region = region_[l];
+      lane.near = near_[l];
+      lane.last = last_[l];
+      lane.run_start = run_start_[l];
+      lane.entry = entry_[l];
+      lane.active = active_[l];
+    }
+  }
+
+  void Load() {
+    std::fill(x_, x_ + kDataSize, 0.0);
+    std::fill(sum_, sum_ + kDataSize, 0.0);
+    std::fill(sum_squares_, sum_squares_ + kDataSize, 0.0);
+    std::fill(failed_, failed_ + kMaxBlock, NoiseFailure::kNone);
+    for (int l = 0; l < n_; ++l) {
+      const LaneState& lane = lanes_[first_ + l];
+      for (int i = 0; i < d_; ++i) {
+        x_[i * kMaxBlock + l] = lane.x[i];
+        sum_[i * kMaxBlock + l] = lane.sum[i];
+        sum_squares_[i * kMaxBlock + l] = lane.sum_squares[i];
+      }
+      region_[l] = lane.region;
+      near_[l] = lane.near;
+      last_[l] = lane.last;
+      run_start_[l] = lane.run_start;
+      entry_[l] = lane.entry;
+      active_[l] = lane.active;
     }
   }
 
@@ -261,6 +305,7 @@ class BlockRunner {
   const SimulationOptions& o_;
   const int d_, k_, first_, n_;
   std::vector<SimulationChain>& out_;
+  std::vector<LaneState>& lanes_;
   Progress& progress_;
   SgdNoise::Scratch scratch_;
 
@@ -539,65 +584,145 @@ nlohmann::json ToJson(const SimulationResult& result, bool per_chain) {
   return j;
 }
 
-SimulationResult Simulator::Simulate(const Problem& problem,
-                                     const std::vector<CriticalComponent>& components,
-                                     Summary* summary) const {
-  const auto start_time = std::chrono::steady_clock::now();
-  *summary = Summary();
-  const SimulationOptions& o = options_;
+namespace {
+
+// The record of a chain as if the run ended at step `steps`: the open run's occupation, the
+// running sojourn counted as censored, and the moments with x_steps added (they run a step behind;
+// x_steps is recorded as burn_in < steps). A chain that diverged was closed when it did.
+SimulationChain Closed(const SimulationChain& open, const LaneState& lane, const SimulationOptions& o,
+                       long steps) {
+  SimulationChain r = open;
+  if (!lane.active) return r;
+  const long recorded = std::max(0L, steps - std::max(lane.run_start, o.burn_in + 1) + 1);
+  if (lane.region >= 0) {
+    r.occupation[lane.region] += recorded;
+  } else {
+    r.outside += recorded;
+  }
+  if (lane.last >= 0 && lane.entry >= o.burn_in) ++r.exit_times[lane.last].censored;
+  r.recorded_steps = steps - o.burn_in;
+  r.sum = lane.sum + lane.x;
+  r.sum_squares = lane.sum_squares + lane.x.cwiseAbs2();
+  if (o.record_final_states) r.final_state = lane.x;
+  return r;
+}
+
+}  // namespace
+
+struct SimulationRun::State {
+  SimulationOptions options;
+  const Problem& problem;
+  const std::vector<CriticalComponent>& components;
+  Status status;
+  std::unique_ptr<SgdNoise> noise;
+  std::vector<double> radius;
+  std::unique_ptr<Neighbourhoods> neighbourhoods;
+  std::unique_ptr<BasinClassifier> basins;
+  std::unique_ptr<Context> context;
+  std::vector<SimulationChain> open;  // the chains' records, runs and sojourns still open
+  std::vector<LaneState> lanes;
+  long steps_done = 0;
+  Simulator::Summary summary;
+};
+
+SimulationRun::SimulationRun(const Problem& problem, const std::vector<CriticalComponent>& components,
+                             SimulationOptions options)
+    : state_(std::make_unique<State>(State{std::move(options), problem, components})) {
+  State& st = *state_;
+  const SimulationOptions& o = st.options;
   if (std::string error = Validate(o, problem, components); !error.empty()) {
-    summary->status = Status(StatusCode::kInvalidOptions, error);
-    return SimulationResult();
+    st.status = Status(StatusCode::kInvalidOptions, error);
+    return;
   }
   Status noise_status;
-  const std::unique_ptr<SgdNoise> noise = MakeSgdNoise(problem, o.seed, &noise_status);
-  if (!noise) {
-    summary->status = Status(noise_status.code(), "Invalid configuration. " + noise_status.message());
-    return SimulationResult();
+  st.noise = MakeSgdNoise(problem, o.seed, &noise_status);
+  if (!st.noise) {
+    st.status = Status(noise_status.code(), "Invalid configuration. " + noise_status.message());
+    return;
   }
+  st.radius = o.radius.empty() ? DefaultRadii(components, *problem.objective, *st.noise, problem.domain, o.step_size)
+                               : o.radius;
+  st.neighbourhoods = std::make_unique<Neighbourhoods>(components, st.radius);
+  if (o.basin_interval > 0) st.basins = std::make_unique<BasinClassifier>(*problem.objective, components);
   const int d = problem.dimension(), k = static_cast<int>(components.size());
-  std::vector<double> radius = o.radius;
-  if (radius.empty()) {
-    radius = DefaultRadii(components, *problem.objective, *noise, problem.domain, o.step_size);
+  st.context = std::make_unique<Context>(Context{o, *st.noise, *st.neighbourhoods, st.basins.get(), d, k, {}, {},
+                                                 StartPoints(o, problem, components)});
+  st.context->centre = (problem.domain.lower + problem.domain.upper) / 2;
+  st.context->bound = (problem.domain.upper - problem.domain.lower) / 2 * o.divergence_factor;
+  st.open.resize(o.chains);
+  st.lanes.resize(o.chains);
+  st.status = Status::Ok();
+}
+
+SimulationRun::~SimulationRun() = default;
+
+const Status& SimulationRun::status() const { return state_->status; }
+long SimulationRun::steps_done() const { return state_->steps_done; }
+const Simulator::Summary& SimulationRun::summary() const { return state_->summary; }
+
+Status SimulationRun::Advance(long steps, const std::string& label) {
+  State& st = *state_;
+  if (!st.status.ok()) return st.status;
+  const SimulationOptions& o = st.options;
+  if (steps <= st.steps_done || steps <= o.burn_in) {
+    return Status(StatusCode::kInvalidOptions,
+                  "Invalid configuration. SimulationRun::Advance(" + std::to_string(steps) +
+                      "): steps > steps done (" + std::to_string(st.steps_done) + ") and > burn_in (" +
+                      std::to_string(o.burn_in) + ")");
   }
-  const Neighbourhoods neighbourhoods(components, radius);
-  std::unique_ptr<BasinClassifier> basins;
-  if (o.basin_interval > 0) basins = std::make_unique<BasinClassifier>(*problem.objective, components);
-  Context ctx{o,  *noise, neighbourhoods, basins.get(), d, k, {}, {},
-              StartPoints(o, problem, components)};
-  ctx.centre = (problem.domain.lower + problem.domain.upper) / 2;
-  ctx.bound = (problem.domain.upper - problem.domain.lower) / 2 * o.divergence_factor;
-
-  SimulationResult result;
-  result.step_size = o.step_size;
-  result.steps = o.steps;
-  result.burn_in = o.burn_in;
-  result.chains = o.chains;
-  result.seed = o.seed;
-  result.radius = radius;
-  result.basin_interval = o.basin_interval;
-  result.per_chain.resize(o.chains);
-
+  const auto start_time = std::chrono::steady_clock::now();
   const int threads = ResolveThreads(o.num_threads);
   const int blocks = NumBlocks(o.chains, threads);
-  Progress progress(o.progress, static_cast<double>(o.chains) * static_cast<double>(o.steps), "steps");
+  const long from = st.steps_done;
+  Progress progress(o.progress, static_cast<double>(o.chains) * static_cast<double>(steps - from), "steps",
+                    label);
   ParallelFor(blocks, threads, [&](int b) {
     const int begin = static_cast<int>(static_cast<long>(o.chains) * b / blocks);
     const int end = static_cast<int>(static_cast<long>(o.chains) * (b + 1) / blocks);
-    BlockRunner(ctx, begin, end - begin, &result.per_chain, &progress).Run();
+    BlockRunner(*st.context, begin, end - begin, &st.open, &st.lanes, &progress).Run(from, steps);
   });
   progress.Finish();
-  Totals(&result, d, k);
+  st.steps_done = steps;
+  Simulator::Summary& summary = st.summary;
+  summary = Simulator::Summary();
+  summary.status = Status::Ok();
+  summary.noise = st.noise->Describe();
+  summary.num_components = static_cast<int>(st.components.size());
+  summary.chains = o.chains;
+  summary.steps_per_chain = steps;
+  summary.num_threads = std::min(threads, blocks);
+  summary.num_blocks = blocks;
+  summary.time_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+  const double round_steps = static_cast<double>(o.chains) * static_cast<double>(steps - from);
+  summary.steps_per_second = summary.time_seconds > 0 ? round_steps / summary.time_seconds : 0.0;
+  summary.total_steps = static_cast<double>(o.chains) * static_cast<double>(steps);
+  return Status::Ok();
+}
 
-  summary->status = Status::Ok();
-  summary->noise = noise->Describe();
-  summary->num_components = k;
-  summary->chains = o.chains;
-  summary->diverged = result.diverged;
-  summary->steps_per_chain = o.steps;
-  summary->total_steps = static_cast<double>(o.chains) * static_cast<double>(o.steps);
-  summary->num_threads = std::min(threads, blocks);
-  summary->num_blocks = blocks;
+SimulationResult SimulationRun::Result() const {
+  const State& st = *state_;
+  const SimulationOptions& o = st.options;
+  SimulationResult result;
+  if (!st.status.ok() || st.steps_done == 0) return result;
+  result.step_size = o.step_size;
+  result.steps = st.steps_done;
+  result.burn_in = o.burn_in;
+  result.chains = o.chains;
+  result.seed = o.seed;
+  result.radius = st.radius;
+  result.basin_interval = o.basin_interval;
+  result.per_chain.reserve(o.chains);
+  for (int c = 0; c < o.chains; ++c) result.per_chain.push_back(Closed(st.open[c], st.lanes[c], o, st.steps_done));
+  Totals(&result, st.problem.dimension(), static_cast<int>(st.components.size()));
+  return result;
+}
+
+namespace {
+
+// The least number of transitions into or out of a minimum's neighbourhood; -1 with no minima.
+long FewestMinimumTransitions(const SimulationResult& result, const std::vector<CriticalComponent>& components) {
+  long fewest = -1;
+  const int k = static_cast<int>(components.size());
   for (int i = 0; i < k; ++i) {
     if (components[i].type != CriticalType::kMinimum) continue;
     long in = 0, out = 0;
@@ -605,15 +730,27 @@ SimulationResult Simulator::Simulate(const Problem& problem,
       in += result.transitions[j][i];
       out += result.transitions[i][j];
     }
-    const long least = std::min(in, out);
-    summary->min_minimum_transitions = summary->min_minimum_transitions < 0
-                                           ? least
-                                           : std::min(summary->min_minimum_transitions, least);
+    fewest = fewest < 0 ? std::min(in, out) : std::min(fewest, std::min(in, out));
   }
-  summary->time_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
-  summary->steps_per_second =
-      summary->time_seconds > 0 ? summary->total_steps / summary->time_seconds : 0.0;
+  return fewest;
+}
+
+}  // namespace
+
+SimulationResult Simulator::Simulate(const Problem& problem,
+                                     const std::vector<CriticalComponent>& components,
+                                     Summary* summary) const {
+  *summary = Summary();
+  SimulationRun run(problem, components, options_);
+  if (!run.status().ok()) {
+    summary->status = run.status();
+    return SimulationResult();
+  }
+  run.Advance(options_.steps);
+  SimulationResult result = run.Result();
+  *summary = run.summary();
+  summary->diverged = result.diverged;
+  summary->min_minimum_transitions = FewestMinimumTransitions(result, components);
   return result;
 }
 

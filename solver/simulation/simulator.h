@@ -35,6 +35,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -201,6 +202,38 @@ class Simulator {
 
  private:
   Options options_;
+};
+
+struct LaneState;
+
+// A simulation extended in rounds: Advance(n) runs every chain on to n steps in all, and Result()
+// is then bit-identical to Simulator::Simulate with options.steps = n, whatever the rounds before
+// and the thread count (every random number is indexed by the global step; each lane's whole state
+// is kept between rounds). The verifier extends its chains until its checks are decided.
+// `problem` and `components` must outlive the run.
+class SimulationRun {
+ public:
+  // options.steps is validated but otherwise unused: Advance says how far to run.
+  SimulationRun(const Problem& problem, const std::vector<CriticalComponent>& components,
+                SimulationOptions options);
+  ~SimulationRun();
+  SimulationRun(const SimulationRun&) = delete;
+  SimulationRun& operator=(const SimulationRun&) = delete;
+
+  // kInvalidOptions when the options, the radii or the noise model are invalid: nothing runs.
+  const Status& status() const;
+  // Runs on to `steps` steps per chain in all: steps > steps_done() and steps > burn_in.
+  // `label` prefixes the progress bar (with options.progress).
+  Status Advance(long steps, const std::string& label = "");
+  long steps_done() const;
+  // What the chains measured up to steps_done(), closed there (empty before the first Advance).
+  SimulationResult Result() const;
+  // The last Advance: its time and rate are of that round; total_steps of all rounds.
+  const Simulator::Summary& summary() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace ldsgd

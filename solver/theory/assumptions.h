@@ -85,7 +85,9 @@ AssumptionReport CheckAssumptions(const Problem& problem,
                                   const AssumptionOptions& options = {});
 
 // Simulation evidence (verify): chains that diverged at step size eta violate coercivity.
-AssumptionCheck DivergenceCheck(double eta, int diverged, int chains);
+// `rare`: divergence is much rarer than the transitions measured (the verifier's criterion), so
+// the predictions still describe the chains that stay: a note, not a failure of the predictions.
+AssumptionCheck DivergenceCheck(double eta, int diverged, int chains, bool rare = false);
 
 }  // namespace ldsgd
 

@@ -59,13 +59,17 @@ Predictions Predict(const Problem& problem, const std::vector<CriticalComponent>
     s.weight = Normalize(s.log_weight);
     if (isotropic) {
       // Langevin at temperature eta sigma^2 / 2 (THEORY.md section 6); the common factor
-      // (pi eta sigma^2)^(d/2) cancels in the normalization but is kept for clarity.
+      // (pi eta sigma^2)^(d/2) cancels in the normalization but is kept for clarity. The exponent
+      // is written with the energies, E_i - E_min = 2 (f_i - min f) / sigma^2 for isotropic noise
+      // (THEORY.md section 5): the same number, and the second-order prediction of the energies
+      // given (a check of wrong energies fails here too).
       const double sigma2 = problem.noise.sigma() * problem.noise.sigma();
       Eigen::VectorXd log_mass = Eigen::VectorXd::Constant(p, std::numeric_limits<double>::quiet_NaN());
       for (int i = 0; i < p; ++i) {
         const CriticalComponent& c = components[i];
         if (c.type != CriticalType::kMinimum || !c.isolated || !(c.hessian_eigenvalues.minCoeff() > 0)) continue;
-        log_mass[i] = -2.0 * c.f / (eta * sigma2) + 0.5 * d * std::log(M_PI * eta * sigma2) -
+        if (!std::isfinite(relative_energies[i])) continue;
+        log_mass[i] = -relative_energies[i] / eta + 0.5 * d * std::log(M_PI * eta * sigma2) -
                       0.5 * c.hessian_eigenvalues.array().log().sum();
       }
       s.laplace_mass = Normalize(log_mass);

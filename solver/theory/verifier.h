@@ -1,16 +1,22 @@
 // Verification of the large-deviation predictions by simulation of SGD itself (THEORY.md sections
-// 6 and 7): at several step sizes, the occupations of the minima's neighbourhoods and their exit
-// times against the energies and the exit costs, with 95% intervals from batch means over chains.
+// 6 and 7, docs/VERIFICATION.md): at three or more step sizes, the occupations of the minima's
+// neighbourhoods and their exit times against the energies and the exit costs, with 95% intervals
+// from batch means over chains. The chains are extended in rounds (SimulationRun: identical to one
+// long run) until every check has the transitions it needs or the time budget is spent.
 //
-// Checks, each "pass", "fail" or "inconclusive":
+// Checks, each "pass", "fail", "inconclusive" or "skipped" (outside its regime), each judged with
+// an allowance for finite-eta corrections that follows from where it is measured (B/eta):
 //  - arrhenius[i]: the slope of log(mu_i / mu_ground) against 1/eta, predicted -(E_i - E_ground);
 //  - laplace[i] @ eta (isotropic Gaussian noise): the mass of the basin of attraction of minimum i
 //    among the minima (states classified every BasinInterval steps, basins.h), predicted by the
-//    Laplace-corrected formula;
-//  - exit[i]: the slope of log(mean exit time from U_i) against 1/eta, predicted min_j B_ij.
+//    Laplace-corrected formula; applied only where its expansion holds;
+//  - exit[i]: the slope of log(mean exit time from U_i) against 1/eta, predicted min_j B_ij;
+//  - reference[i] @ eta (d <= 2): the simulated basin mass against the exact stationary law of the
+//    chain on a grid (grid_reference.h): a check of the simulation itself;
+//  - collapse[i] @ eta (vanishing noise, collapse_check.h).
 // A check is inconclusive, never "pass", when the chains did not mix: fewer than
-// min_transitions transitions out of a neighbourhood it uses at some step size, an empty
-// neighbourhood in some batch, or diverged chains.
+// target_transitions transitions out of a neighbourhood it uses at some step size, an empty
+// neighbourhood in some batch, or diverged chains; it then says how long it would need.
 #ifndef LDSGD_SOLVER_THEORY_VERIFIER_H_
 #define LDSGD_SOLVER_THEORY_VERIFIER_H_
 
@@ -29,38 +35,47 @@
 #include "solver/theory/predictions.h"
 #include "solver/problem/problem.h"
 #include "solver/simulation/simulator.h"
+#include "solver/theory/grid_reference.h"
 
 namespace ldsgd {
 
 struct VerifyOptions {
-  // Step sizes; empty = automatic (at least 3, below half the stability bound 2/lambda_max and
-  // large enough that the highest exit barrier of the minima is crossed ~min_transitions * 20 times
-  // per chain budget).
+  // Step sizes to keep (the user's or the problem file's); fewer than 3 are completed by the plan
+  // (verify_plan.h), none = all chosen so that the needed transitions fit the budget.
   std::vector<double> step_sizes;
-  long steps = 200000;   // per chain, burn-in included
-  long burn_in = 20000;
+  // Wall-clock budget of the simulations, in seconds. The default, 2 minutes, is what a user
+  // waits for an answer on the project machine (2 cores): 1e10 steps of a 1-D problem, enough to
+  // see 100 transitions over a barrier of B/eta ~ 14 at three step sizes.
+  double budget_seconds = 120.0;
+  // Transitions out of every minimum a check uses, at every step size, before it is judged: 100
+  // give the exit-time slopes a relative standard error of about sqrt(2/100) / (0.36 B/eta).
+  long target_transitions = 100;
+  // Experts: a fixed number of steps per chain (one round, no budget) and its burn-in
+  // (-1: a tenth of the steps). 0 = rounds until the checks are decided or the budget is spent.
+  long steps = 0;
+  long burn_in = -1;
   int chains = 64;
   std::uint64_t seed = 0;
   int num_threads = 0;
   // Chains are grouped into this many batches; the spread of the batch estimates gives the 95%
   // interval (Student t with batches - 1 degrees of freedom).
   int batches = 16;
-  // A neighbourhood must be left at least this many times at every step size for checks using it.
-  long min_transitions = 50;
-  // Finite-eta corrections the leading-order theory does not describe, allowed on top of the
-  // statistical interval: relative to the prediction. 10% keeps a 30% error in the energies a fail.
-  double model_tolerance = 0.10;
+  // Compare with the exact stationary law of the chain on a grid (d <= 2, grid_reference.h).
+  bool grid_reference = true;
   bool progress = false;
+  Status Validate() const;
 };
 
-// The outcome of one check, and of a whole verification.
-enum class Verdict { kPass, kFail, kInconclusive };
+// The outcome of one check, and of a whole verification. "skipped": the check's prediction does
+// not hold where it could be measured (outside its regime); it counts neither way.
+enum class Verdict { kPass, kFail, kInconclusive, kSkipped };
 template <>
 struct EnumNames<Verdict> {
-  static constexpr std::array<std::pair<Verdict, const char*>, 3> kNames = {{
+  static constexpr std::array<std::pair<Verdict, const char*>, 4> kNames = {{
       {Verdict::kPass, "pass"},
       {Verdict::kFail, "fail"},
       {Verdict::kInconclusive, "inconclusive"},
+      {Verdict::kSkipped, "skipped"},
   }};
 };
 
@@ -69,32 +84,55 @@ struct VerifyCheck {
   double predicted = 0.0, measured = 0.0;
   double lower = 0.0, upper = 0.0;  // 95% interval of the measurement
   Verdict verdict = Verdict::kInconclusive;
-  std::string detail;               // why, in words
+  // Where the prediction holds and what that allows (docs/VERIFICATION.md): e.g. "leading order,
+  // B/eta = 4.1 to 6.4: allowance 0.031".
+  std::string regime;
+  double allowance = 0.0;   // for finite-eta corrections, added to the 95% half-width
+  long transitions = -1;    // fewest transitions out of a neighbourhood it uses, at a step size
+  double steps = 0.0;       // SGD steps simulated for it (all chains and step sizes it uses)
+  // Inconclusive for want of transitions: the steps per chain it would need (0 otherwise), and
+  // the wall time that takes at the measured rate.
+  double needed_steps_per_chain = 0.0;
+  double needed_seconds = 0.0;
+  std::string detail;  // why, in words a user can act on
+};
+
+// At one step size (d <= 2): the exact basin masses of the minima from the grid reference, the
+// leading-order masses (exp(-E_i/eta) normalized over the minima) and the Laplace masses, and the
+// largest |predicted - exact| of each: the theory's own error, measured.
+struct TheoryError {
+  double step_size = 0.0;
+  std::vector<int> minima;
+  std::vector<double> exact, leading_order, laplace;  // laplace empty without Laplace masses
+  double leading_order_error = 0.0, laplace_error = 0.0;
 };
 
 struct VerifyReport {
   std::vector<double> step_sizes;
-  bool automatic_step_sizes = false;
+  std::vector<bool> chosen_step_sizes;  // per step size: chosen by the plan
+  bool automatic_step_sizes = false;    // all chosen
   std::vector<SimulationResult> simulations;  // one per step size
+  std::vector<GridReference> references;      // per step size (d <= 2 with two minima or more)
+  std::vector<TheoryError> theory_errors;     // per step size with a converged reference
   std::vector<VerifyCheck> checks;
   // The static assumption checks (assumptions.h), then one no_divergence check per step size.
   AssumptionReport assumptions;
-  // "fail" if any check fails, else "inconclusive" if any is or if an assumption the predictions
-  // need fails (a passing comparison then proves nothing about the theory), else "pass".
+  // "fail" if any check fails, else "inconclusive" if any is, if none was decided, or if an
+  // assumption the predictions need fails (a passing comparison then proves nothing), else "pass".
   Verdict verdict = Verdict::kInconclusive;
   std::string verdict_reason;  // why inconclusive when the checks alone would pass
   Status status;  // kInvalidOptions, or the simulator's failure: then nothing else is set
+  // How the run went (not in verify.json, which depends only on what was simulated).
+  int rounds = 0;
+  std::string ended_by;  // "decided", "budget" or "steps"
+  double seconds = 0.0, steps_per_second = 0.0;
+  double reference_seconds = 0.0, simulation_seconds = 0.0;
 };
 
 // `relative_energies` and `costs` come from the analysis of the same components.
 VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>& components,
                     const Eigen::MatrixXd& costs, const Eigen::VectorXd& relative_energies,
                     const VerifyOptions& options);
-
-// The automatic step sizes (exposed for tests and reports).
-std::vector<double> AutomaticStepSizes(const std::vector<CriticalComponent>& components,
-                                       const Eigen::MatrixXd& costs, double stability_bound,
-                                       const VerifyOptions& options);
 
 // Recorded steps between basin classifications at step size eta: ten relaxation times of the
 // flattest well, 1 / (eta lambda_min) each.
