@@ -21,6 +21,7 @@ struct VerifyArgs {
   bool json = false;
   int threads = 0;
   std::string budget = "2m";
+  double scale = 1.0;
   VerifyOptions options;
 };
 
@@ -36,7 +37,8 @@ int Run(VerifyArgs& args) {
   o.budget_seconds = DurationSeconds(args.budget);
   o.step_sizes = !args.step_sizes.empty() ? args.step_sizes : problem.step_sizes;
   o.progress = ShowProgress(args.json);
-  const VerifyReport report = Verify(problem, analysis.components, analysis.costs.costs, analysis.energies.relative, o);
+  const VerifyReport report = Verify(problem, analysis.components, args.scale * analysis.costs.costs,
+                                     args.scale * analysis.energies.relative, o);
   if (!report.status.ok()) throw InputError(problem.source, "", report.status.message());
 
   CommandOutput out;
@@ -72,7 +74,7 @@ Action AddVerifyCommand(CLI::App& app) {
                   "Wall-clock budget of the simulations: 90s, 2m, 1h or seconds (default 2m).")
       ->check(kDuration);
   cmd->add_option("--target-transitions", args->options.target_transitions,
-                  "Transitions out of each minimum a check uses, per step size (default 100).")
+                  "Transitions out of each minimum a check uses, per step size (default 200).")
       ->check(kStepCount);
   cmd->add_option("--steps", args->options.steps,
                   "Experts: a fixed number of SGD steps per chain, burn-in included, in one round (no budget).")
@@ -80,6 +82,10 @@ Action AddVerifyCommand(CLI::App& app) {
   cmd->add_option("--burn-in", args->options.burn_in, "Experts, with --steps: steps discarded (default: steps / 10).")
       ->check(kBurnInCount);
   cmd->add_option("--chains", args->options.chains, "Independent chains per step size.")->check(kChainCount);
+  cmd->add_option("--scale-predictions", args->scale,
+                  "Multiply every cost and energy by this before checking: a power test of the verification\n"
+                  "(1.3 must fail where 1 passes).")
+      ->check(kPositive);
   cmd->add_option("--seed", args->options.seed, "Random seed (Philox key).");
   cmd->add_option("--threads", args->threads, "Worker threads (0: all cores).")->check(kThreadCount);
   cmd->add_flag("--json", args->json, "Print verify.json to stdout instead of the table.");

@@ -232,6 +232,7 @@ class BlockRunner {
         SimulationChain& r = Record(l);
         if (s > o_.burn_in) ++r.transitions[static_cast<std::size_t>(from) * k_ + to];
         if (entry_[l] >= o_.burn_in) r.exit_times[from].Add(s - entry_[l], o_.record_exit_times);
+        if (s > o_.burn_in) r.exit_times[from].AddAtRisk(s - std::max(entry_[l], o_.burn_in), 1);
       }
       last_[l] = to;
       entry_[l] = s;
@@ -347,7 +348,18 @@ void ExitTimes::Add(long tau, bool keep_sample) {
   if (keep_sample) samples.push_back(tau);
 }
 
+void ExitTimes::AddAtRisk(long steps, long exits) {
+  at_risk += static_cast<double>(steps);
+  events += exits;
+}
+
+double ExitTimes::rate_mean() const {
+  return events > 0 ? at_risk / static_cast<double>(events) : std::numeric_limits<double>::quiet_NaN();
+}
+
 void ExitTimes::Merge(const ExitTimes& other) {
+  at_risk += other.at_risk;
+  events += other.events;
   if (other.count > 0) {
     min = count == 0 ? other.min : std::min(min, other.min);
     max = count == 0 ? other.max : std::max(max, other.max);
@@ -497,6 +509,8 @@ nlohmann::json ExitTimesJson(const ExitTimes& e, bool samples) {
                       {"min", e.min},
                       {"max", e.max},
                       {"censored", e.censored},
+                      {"at_risk", e.at_risk},
+                      {"events", e.events},
                       {"sum", e.sum},
                       {"sum_squares", e.sum_squares}};
   if (samples) j["samples"] = e.samples;
@@ -600,6 +614,7 @@ SimulationChain Closed(const SimulationChain& open, const LaneState& lane, const
     r.outside += recorded;
   }
   if (lane.last >= 0 && lane.entry >= o.burn_in) ++r.exit_times[lane.last].censored;
+  if (lane.last >= 0) r.exit_times[lane.last].AddAtRisk(steps - std::max(lane.entry, o.burn_in), 0);
   r.recorded_steps = steps - o.burn_in;
   r.sum = lane.sum + lane.x;
   r.sum_squares = lane.sum_squares + lane.x.cwiseAbs2();

@@ -106,7 +106,17 @@ struct ExitTimes {
   long censored = 0;          // sojourns still running at the last step
   std::vector<long> samples;  // the exit times, with SimulationOptions::record_exit_times only
 
+  // Every recorded step spent with U_i as the last neighbourhood visited (sojourns cut at the
+  // burn-in and at the last step included), and the exits out of U_i at recorded steps. Their
+  // ratio is the mean exit time without the bias of dropping long, censored sojourns (the
+  // exponential MLE under right censoring): a run not much longer than an exit time completes
+  // mostly the short sojourns, and the plain mean of completed ones is then too small.
+  double at_risk = 0.0;
+  long events = 0;
+
   double mean() const;      // NaN when count == 0
+  double rate_mean() const;  // at_risk / events; NaN when events == 0
+  void AddAtRisk(long steps, long exits);
   double variance() const;  // sample variance; NaN when count < 2
   void Add(long tau, bool keep_sample);
   void Merge(const ExitTimes& other);

@@ -45,11 +45,12 @@ struct VerifyOptions {
   std::vector<double> step_sizes;
   // Wall-clock budget of the simulations, in seconds. The default, 2 minutes, is what a user
   // waits for an answer on the project machine (2 cores): 1e10 steps of a 1-D problem, enough to
-  // see 100 transitions over a barrier of B/eta ~ 14 at three step sizes.
+  // see 200 transitions over a barrier of B/eta ~ 14 at three step sizes.
   double budget_seconds = 120.0;
-  // Transitions out of every minimum a check uses, at every step size, before it is judged: 100
-  // give the exit-time slopes a relative standard error of about sqrt(2/100) / (0.36 B/eta).
-  long target_transitions = 100;
+  // Transitions out of every minimum a check uses, at every step size, before it is judged: 200
+  // give an exit-time slope a relative standard error of about sqrt(2/200) / 3 (the plan's lever
+  // of 3 e-folds), small enough next to the allowance for a 30% error to fail.
+  long target_transitions = 200;
   // Experts: a fixed number of steps per chain (one round, no budget) and its burn-in
   // (-1: a tenth of the steps). 0 = rounds until the checks are decided or the budget is spent.
   long steps = 0;

@@ -26,7 +26,7 @@ double PredictedExitSteps(const CriticalComponent& minimum, double exit_cost, do
 struct StepSizePlanInput {
   std::vector<CriticalComponent> const* components = nullptr;
   Eigen::MatrixXd const* costs = nullptr;
-  double stability_bound = 0.0;   // 2 / lambda_max; the plan stays below 0.7 of it
+  double stability_bound = 0.0;   // 2 / lambda_max; the plan stays below half of it
   std::vector<double> given;      // step sizes from the user or the problem file (kept)
   double budget_steps = 0.0;      // SGD steps affordable over all chains and step sizes
   long target_transitions = 0;    // per minimum and step size
