@@ -369,8 +369,13 @@ std::string VerifyText(const Problem& problem, const VerifyReport& report) {
   }
   out << table.ToString();
   for (const VerifyCheck& c : report.checks) {
-    out << "  " << c.name << ": " << c.regime;
-    if (c.verdict != Verdict::kPass || c.name.rfind("collapse", 0) == 0) out << "; " << c.detail;
+    out << "  " << c.name << ": ";
+    if (c.verdict == Verdict::kSkipped) {
+      out << c.detail;  // says the regime
+    } else {
+      out << c.regime;
+      if (c.verdict != Verdict::kPass || c.name.rfind("collapse", 0) == 0) out << "; " << c.detail;
+    }
     out << "\n";
   }
   if (const std::string theory = TheoryErrorText(report.theory_errors); !theory.empty()) out << "\n" << theory;
