@@ -22,6 +22,7 @@ Action AddEnergiesCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);
 Action AddVerifyCommand(CLI::App& app);
 Action AddStabilityCommand(CLI::App& app);
+Action AddRatesCommand(CLI::App& app);
 
 }  // namespace ldsgd
 

@@ -30,13 +30,14 @@ int main(int argc, char** argv) {
   const ldsgd::Action simulate = ldsgd::AddSimulateCommand(app);
   const ldsgd::Action verify = ldsgd::AddVerifyCommand(app);
   const ldsgd::Action stability = ldsgd::AddStabilityCommand(app);
+  const ldsgd::Action rates = ldsgd::AddRatesCommand(app);
   // CLI11 would say only "A subcommand is required".
   const std::string first = argc > 1 ? argv[1] : "";
   const std::vector<std::string> commands = {"analyze", "critical", "actions", "energies", "simulate", "verify",
-                                             "stability"};
+                                             "stability", "rates"};
   if (!first.empty() && first[0] != '-' && std::find(commands.begin(), commands.end(), first) == commands.end()) {
     std::cerr << "ldsgd: error: unknown command '" << argv[1]
-              << "' (commands: analyze, critical, actions, energies, simulate, verify, stability)\n";
+              << "' (commands: analyze, critical, actions, energies, simulate, verify, stability, rates)\n";
     return ldsgd::kExitBadInput;
   }
   try {
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("simulate")) return simulate();
     if (app.got_subcommand("verify")) return verify();
     if (app.got_subcommand("stability")) return stability();
+    if (app.got_subcommand("rates")) return rates();
   } catch (const ldsgd::InputError& e) {
     std::cerr << "ldsgd: error: " << e.what() << "\n";
     return ldsgd::kExitBadInput;

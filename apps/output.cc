@@ -35,7 +35,8 @@ void WriteFile(const fs::path& path, const std::string& content) {
 bool IsOutputName(const fs::path& relative) {
   static const std::set<std::string> kTop = {"report.json",     "graph.dot",      "graph.graphml",
                                              "costs.json",      "critical.json",  "simulation.json",
-                                             "stability.json",  "stability.csv",  "verify.json"};
+                                             "stability.json",  "stability.csv",  "verify.json",
+                                             "rates.json"};
   const std::string name = relative.filename().string();
   if (relative.parent_path().empty()) return kTop.count(name) > 0 || name == "paths";
   return relative.parent_path() == "paths" && name.find("_to_") != std::string::npos &&

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "solver/io/input_error.h"
 #include "solver/io/input_text.h"
 
 namespace ldsgd {
@@ -67,5 +68,28 @@ const CLI::Validator kDuration = CLI::Validator(
     "DURATION");
 const CLI::Validator kNonEmpty = CLI::Validator(
     [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "PATH");
+
+RatePair ParseRatePair(const std::string& text, int components) {
+  RatePair pair;
+  const std::size_t colon = text.find(':');
+  auto index = [&](const std::string& s, int* v) {
+    std::size_t used = 0;
+    try {
+      *v = std::stoi(s, &used);
+    } catch (...) {
+      used = 0;
+    }
+    return used == s.size() && !s.empty();
+  };
+  const std::string a = colon == std::string::npos ? text : text.substr(0, colon);
+  const std::string b = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const bool ok = colon != std::string::npos && index(a, &pair.from) && (b == "exit" ? (pair.to = -1, true) : index(b, &pair.to));
+  if (!ok) throw InputError("--pairs", "", "'" + text + "' is not FROM:TO or FROM:exit (component ids)");
+  if (pair.from < 0 || pair.from >= components || pair.to < -1 || pair.to >= components) {
+    throw InputError("--pairs", "", "'" + text + "': components are numbered 0 to " + std::to_string(components - 1));
+  }
+  if (pair.from == pair.to) throw InputError("--pairs", "", "'" + text + "': a transition needs two different components");
+  return pair;
+}
 
 }  // namespace ldsgd

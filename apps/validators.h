@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "solver/theory/rates.h"
+
 namespace ldsgd {
 
 // Real numbers, finite.
@@ -28,6 +30,10 @@ extern const CLI::Validator kIntervalCount;  // 0 (off) .. 1e12
 extern const CLI::Validator kDuration;
 // The seconds of a duration kDuration accepted.
 double DurationSeconds(const std::string& text);
+
+// `ldsgd rates --pairs`: "FROM:TO" or "FROM:exit" (to = -1) with ids below `components`; a bad one
+// throws InputError naming --pairs.
+RatePair ParseRatePair(const std::string& text, int components);
 
 // A path that names something: --out ''.
 extern const CLI::Validator kNonEmpty;

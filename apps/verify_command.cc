@@ -38,7 +38,7 @@ int Run(VerifyArgs& args) {
   o.step_sizes = !args.step_sizes.empty() ? args.step_sizes : problem.step_sizes;
   o.progress = ShowProgress(args.json);
   const VerifyReport report = Verify(problem, analysis.components, args.scale * analysis.costs.costs,
-                                     args.scale * analysis.energies.relative, o);
+                                     args.scale * analysis.energies.relative, o, &analysis.costs);
   if (!report.status.ok()) throw InputError(problem.source, "", report.status.message());
 
   CommandOutput out;

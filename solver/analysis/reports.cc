@@ -274,6 +274,7 @@ nlohmann::json CheckJson(const VerifyCheck& c) {
                       {"interval", {NumberOrNull(c.lower), NumberOrNull(c.upper)}},
                       {"verdict", ToString(c.verdict)},
                       {"regime", c.regime},
+                      {"method", c.method},
                       {"allowance", NumberOrNull(c.allowance)},
                       {"steps", c.steps},
                       {"transitions", c.transitions},
@@ -358,12 +359,14 @@ std::string VerifyText(const Problem& problem, const VerifyReport& report) {
     out << report.simulations.front().chains << " chains x " << report.simulations.front().steps << " steps per step size, "
         << report.rounds << " round" << (report.rounds == 1 ? "" : "s") << "; " << FormatNumber(report.seconds, 3)
         << " s (simulation " << FormatNumber(report.simulation_seconds, 3) << " s, grid reference "
-        << FormatNumber(report.reference_seconds, 3) << " s); ended: " << report.ended_by << "\n";
+        << FormatNumber(report.reference_seconds, 3) << " s"
+        << (report.rare_event_seconds > 0 ? ", rare events " + FormatNumber(report.rare_event_seconds, 3) + " s" : "")
+        << "); ended: " << report.ended_by << "\n";
   }
   out << "\n";
-  Table table({"check", "predicted", "measured", "95% interval", "allowance", "transitions", "verdict"});
+  Table table({"check", "method", "predicted", "measured", "95% interval", "allowance", "transitions", "verdict"});
   for (const VerifyCheck& c : report.checks) {
-    table.AddRow({c.name, FormatNumber(c.predicted, 5), FormatNumber(c.measured, 5),
+    table.AddRow({c.name, c.method, FormatNumber(c.predicted, 5), FormatNumber(c.measured, 5),
                   "[" + FormatNumber(c.lower, 4) + ", " + FormatNumber(c.upper, 4) + "]", FormatNumber(c.allowance, 3),
                   c.transitions >= 0 ? std::to_string(c.transitions) : "-", ToString(c.verdict)});
   }
@@ -383,6 +386,34 @@ std::string VerifyText(const Problem& problem, const VerifyReport& report) {
   out << "verdict: " << ToString(report.verdict)
       << (report.verdict_reason.empty() ? "" : " (" + report.verdict_reason + ")") << "\n";
   return out.str();
+}
+
+namespace {
+
+std::string RateInterval(double lo, double hi) { return "[" + FormatNumber(lo, 5) + ", " + FormatNumber(hi, 5) + "]"; }
+
+}  // namespace
+
+std::string RatesText(const Problem& problem, const std::vector<RateEstimate>& estimates) {
+  std::ostringstream s;
+  s << "Rates of " << problem.name << " by adaptive multilevel splitting (natural logs; per SGD step)\n";
+  Table table({"pair", "eta", "departures", "loop steps", "ln P(reach before return) [95%]", "ln rate [95%]",
+               "ln exit steps [95%]", "direct successes"});
+  for (const RateEstimate& e : estimates) {
+    const std::string pair = std::to_string(e.pair.from) + " -> " + (e.pair.to >= 0 ? std::to_string(e.pair.to) : "exit");
+    if (!e.complete) {
+      table.AddRow({pair, FormatNumber(e.step_size, 4), "", "", "incomplete (step cap)", "", "", ""});
+      continue;
+    }
+    table.AddRow({pair, FormatNumber(e.step_size, 4), std::to_string(e.departures.departures),
+                  FormatNumber(e.departures.loop_steps, 4),
+                  FormatNumber(e.log_probability, 6) + " " + RateInterval(e.log_probability_lower, e.log_probability_upper),
+                  FormatNumber(e.log_rate, 6) + " " + RateInterval(e.log_rate_lower, e.log_rate_upper),
+                  FormatNumber(e.log_exit_steps, 6) + " " + RateInterval(e.log_exit_lower, e.log_exit_upper),
+                  std::to_string(e.departures.successes)});
+  }
+  s << table.ToString();
+  return s.str();
 }
 
 }  // namespace ldsgd

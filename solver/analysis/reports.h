@@ -13,6 +13,7 @@
 #include "solver/analysis/analysis.h"
 #include "solver/simulation/simulator.h"
 #include "solver/theory/stability.h"
+#include "solver/theory/rates.h"
 #include "solver/theory/verifier.h"
 
 namespace ldsgd {
@@ -52,6 +53,9 @@ std::string StabilitySweepText(const Problem& problem, std::size_t num_component
 // `verify`: verify.json, and the printed checks and verdict.
 nlohmann::json ToJson(const VerifyReport& report, const Analysis& analysis);
 std::string VerifyText(const Problem& problem, const VerifyReport& report);
+
+// `ldsgd rates`: one row per pair and step size (natural logs, per SGD step).
+std::string RatesText(const Problem& problem, const std::vector<RateEstimate>& estimates);
 
 }  // namespace ldsgd
 

@@ -1,5 +1,7 @@
 #include "solver/theory/verifier.h"
 
+#include "solver/theory/rare_event_checks.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -769,15 +771,61 @@ std::vector<TheoryError> TheoryErrors(const Setup& s, const std::vector<double>&
   return out;
 }
 
+// Direct checks that could not mix, by far (kUnreachable times the budget), give way to the
+// rare-event checks when those decided every exit, edge and energy: exit[i] to exit~[i],
+// arrhenius[i] to energy~[i], and the occupation checks (Laplace, grid reference) to both, since
+// no affordable run measures occupations there. They are skipped with the reason, never passed.
+constexpr double kUnreachable = 100.0;
+
+void Supersede(double budget, std::vector<VerifyCheck>* checks) {
+  bool rare = false, rare_decided = true;
+  for (const VerifyCheck& c : *checks) {
+    if (c.method != "rare-event") continue;
+    rare = true;
+    rare_decided = rare_decided && (c.verdict == Verdict::kPass || c.verdict == Verdict::kFail);
+  }
+  if (!rare || !rare_decided) return;
+  for (VerifyCheck& c : *checks) {
+    const bool unreachable = c.needed_seconds > kUnreachable * budget || c.needed_steps_per_chain > 1e15;
+    if (c.method != "direct" || c.verdict != Verdict::kInconclusive || c.transitions != 0 || !unreachable) continue;
+    c.verdict = Verdict::kSkipped;
+    c.detail = "direct simulation cannot mix here (" + c.detail + "); decided by the rare-event checks instead";
+  }
+}
+
+// The exits the direct rounds left undecided, measured by splitting; a direct check a rare-event
+// one decides is then skipped (it was measured where it could be).
+void AddRareEventChecks(const Setup& s, const TransitionCosts& paths, double seconds, VerifyReport* report) {
+  std::vector<int> minima;
+  for (int i : s.minima) {
+    for (const VerifyCheck& c : report->checks) {
+      if (c.name == "exit[" + std::to_string(i) + "]" && c.verdict != Verdict::kPass && c.verdict != Verdict::kFail) minima.push_back(i);
+    }
+  }
+  if (minima.empty()) return;
+  RareEventCheckOptions ro;
+  ro.budget_seconds = std::max(0.0, seconds);
+  ro.seed = s.options.seed;
+  ro.num_threads = s.options.num_threads;
+  ro.progress = s.options.progress;
+  const double t0 = Now();
+  std::vector<VerifyCheck> rare = RareEventChecks(s.problem, s.components, paths, s.costs, s.energies, minima, ro);
+  report->rare_event_seconds = Now() - t0;
+  for (VerifyCheck& c : rare) report->checks.push_back(std::move(c));
+  Decide(s.options.batches, &report->checks);
+  Supersede(s.options.budget_seconds, &report->checks);
+}
+
 }  // namespace
 
 VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>& components,
                     const Eigen::MatrixXd& costs, const Eigen::VectorXd& relative_energies,
-                    const VerifyOptions& options) {
+                    const VerifyOptions& options, const TransitionCosts* paths) {
   const double started = Now();
   VerifyReport report;
   if (report.status = options.Validate(); !report.status.ok()) return report;
-  Setup s{problem, components, costs, relative_energies, options};
+  VerifyOptions direct = options;  // its budget shrinks when rare-event checks will need a share
+  Setup s{problem, components, costs, relative_energies, direct};
   const int p = static_cast<int>(components.size());
   for (int i = 0; i < p; ++i) {
     if (components[i].type == CriticalType::kMinimum && std::isfinite(relative_energies[i])) s.minima.push_back(i);
@@ -793,6 +841,7 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
   in.chains = options.chains;
   s.plan = PlanStepSizes(in);
   const StepSizePlan& plan = s.plan;
+  if (paths != nullptr && !plan.fits_budget && options.steps == 0) direct.budget_seconds *= 1 - kRareShare;
   report.step_sizes = plan.step_sizes;
   report.chosen_step_sizes = plan.chosen;
   report.automatic_step_sizes = options.step_sizes.empty();
@@ -823,6 +872,7 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
   if (!noise) return report;
   report.status = SimulateInRounds(s, *noise, &report, started);
   if (!report.status.ok()) return report;
+  if (paths != nullptr) AddRareEventChecks(s, *paths, options.budget_seconds - (Now() - started), &report);
 
   const std::size_t energy_checks = report.checks.size();
   CollapseOptions co;

@@ -30,6 +30,7 @@
 
 #include "solver/io/enum_names.h"
 #include "solver/io/status.h"
+#include "solver/action/transition_costs.h"
 #include "solver/theory/assumptions.h"
 #include "solver/landscape/critical_points.h"
 #include "solver/theory/predictions.h"
@@ -96,6 +97,8 @@ struct VerifyCheck {
   double needed_steps_per_chain = 0.0;
   double needed_seconds = 0.0;
   std::string detail;  // why, in words a user can act on
+  // "direct" (simulation of SGD as it runs) or "rare-event" (splitting, rare_event_checks.h).
+  std::string method = "direct";
 };
 
 // At one step size (d <= 2): the exact basin masses of the minima from the grid reference, the
@@ -127,13 +130,20 @@ struct VerifyReport {
   int rounds = 0;
   std::string ended_by;  // "decided", "budget" or "steps"
   double seconds = 0.0, steps_per_second = 0.0;
-  double reference_seconds = 0.0, simulation_seconds = 0.0;
+  double reference_seconds = 0.0, simulation_seconds = 0.0, rare_event_seconds = 0.0;
 };
 
-// `relative_energies` and `costs` come from the analysis of the same components.
+// `relative_energies` and `costs` come from the analysis of the same components (the predictions
+// checked). With `paths` (the analysis' transition costs and minimum-action paths), the exits and
+// tree edges that direct simulation cannot decide are measured by splitting at small step sizes
+// (rare_event_checks.h), in the part of the budget the direct rounds leave (at least kRareShare
+// of it when the plan says direct simulation cannot reach every exit).
 VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>& components,
                     const Eigen::MatrixXd& costs, const Eigen::VectorXd& relative_energies,
-                    const VerifyOptions& options);
+                    const VerifyOptions& options, const TransitionCosts* paths = nullptr);
+
+// The share of the budget kept for rare-event checks when direct simulation cannot reach them.
+inline constexpr double kRareShare = 0.6;
 
 // Recorded steps between basin classifications at step size eta: ten relaxation times of the
 // flattest well, 1 / (eta lambda_min) each.

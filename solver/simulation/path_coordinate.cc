@@ -1,0 +1,111 @@
+#include "solver/simulation/path_coordinate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ldsgd {
+namespace {
+
+// Cumulative arc length along the rows of `nodes`.
+std::vector<double> ArcLengths(const Eigen::MatrixXd& nodes) {
+  std::vector<double> arc(nodes.rows(), 0.0);
+  for (Eigen::Index k = 1; k < nodes.rows(); ++k) {
+    arc[k] = arc[k - 1] + (nodes.row(k) - nodes.row(k - 1)).norm();
+  }
+  return arc;
+}
+
+// The path resampled at `count` points equally spaced in arc length (linear interpolation).
+Eigen::MatrixXd Resample(const Eigen::MatrixXd& nodes, const std::vector<double>& arc, int count) {
+  Eigen::MatrixXd out(count, nodes.cols());
+  const double total = arc.back();
+  Eigen::Index k = 0;
+  for (int m = 0; m < count; ++m) {
+    const double s = total * m / (count - 1);
+    while (k + 2 < nodes.rows() && arc[k + 1] < s) ++k;
+    const double span = arc[k + 1] - arc[k];
+    const double w = span > 0 ? std::clamp((s - arc[k]) / span, 0.0, 1.0) : 0.0;
+    out.row(m) = (1 - w) * nodes.row(k) + w * nodes.row(k + 1);
+  }
+  return out;
+}
+
+// Douglas-Peucker: the indices of the nodes to keep so that every dropped node is within
+// `tolerance` of the kept polyline (a straight path keeps its two ends).
+void Simplify(const Eigen::MatrixXd& nodes, Eigen::Index a, Eigen::Index b, double tolerance, std::vector<Eigen::Index>* keep) {
+  if (b <= a + 1) return;
+  const Eigen::VectorXd pa = nodes.row(a).transpose(), seg = nodes.row(b).transpose() - pa;
+  const double n2 = seg.squaredNorm();
+  double worst = -1;
+  Eigen::Index at = a;
+  for (Eigen::Index k = a + 1; k < b; ++k) {
+    const Eigen::VectorXd r = nodes.row(k).transpose() - pa;
+    const double w = n2 > 0 ? std::clamp(r.dot(seg) / n2, 0.0, 1.0) : 0.0;
+    const double dist = (r - w * seg).norm();
+    if (dist > worst) worst = dist, at = k;
+  }
+  if (worst <= tolerance) return;
+  Simplify(nodes, a, at, tolerance, keep);
+  keep->push_back(at);
+  Simplify(nodes, at, b, tolerance, keep);
+}
+
+}  // namespace
+
+std::string PathCoordinate::Validate(const Eigen::MatrixXd& nodes) {
+  if (nodes.rows() < 2 || nodes.cols() < 1) return "the path has fewer than two nodes";
+  if (!nodes.allFinite()) return "the path has a node that is not finite (NaN or inf)";
+  const std::vector<double> arc = ArcLengths(nodes);
+  if (!(arc.back() > 0.0)) return "the path has zero length (its ends coincide)";
+  return "";
+}
+
+PathCoordinate::PathCoordinate(const Eigen::MatrixXd& nodes) {
+  const std::vector<double> raw_arc = ArcLengths(nodes);
+  const Eigen::MatrixXd resampled =
+      nodes.rows() > kPathCoordinateMaxNodes ? Resample(nodes, raw_arc, kPathCoordinateMaxNodes) : nodes;
+  std::vector<Eigen::Index> keep = {0};
+  Simplify(resampled, 0, resampled.rows() - 1, kPathSimplifyTolerance * raw_arc.back(), &keep);
+  keep.push_back(resampled.rows() - 1);
+  Eigen::MatrixXd path(keep.size(), resampled.cols());
+  for (std::size_t k = 0; k < keep.size(); ++k) path.row(k) = resampled.row(keep[k]);
+  dimension_ = static_cast<int>(path.cols());
+  arc_ = ArcLengths(path);
+  length_ = arc_.back();
+  for (double& a : arc_) a /= length_;
+  points_.resize(path.size());
+  for (Eigen::Index k = 0; k < path.rows(); ++k) {
+    for (int i = 0; i < dimension_; ++i) points_[k * dimension_ + i] = path(k, i);
+  }
+  inverse_.resize(path.rows() - 1);
+  for (Eigen::Index k = 0; k + 1 < path.rows(); ++k) {
+    const double n2 = (path.row(k + 1) - path.row(k)).squaredNorm();
+    inverse_[k] = n2 > 0 ? 1.0 / n2 : 0.0;
+  }
+}
+
+double PathCoordinate::operator()(const double* x) const {
+  double best = std::numeric_limits<double>::infinity(), xi = 0.0;
+  const int d = dimension_;
+  for (std::size_t k = 0; k < inverse_.size(); ++k) {
+    const double* a = &points_[k * d];
+    const double* b = a + d;
+    double dot = 0.0;
+    for (int i = 0; i < d; ++i) dot += (x[i] - a[i]) * (b[i] - a[i]);
+    const double w = std::clamp(dot * inverse_[k], 0.0, 1.0);
+    double dist2 = 0.0;
+    for (int i = 0; i < d; ++i) {
+      const double r = x[i] - a[i] - w * (b[i] - a[i]);
+      dist2 += r * r;
+    }
+    // Strict: of equally near feet the first (least progress) wins, so xi is a function of x.
+    if (dist2 < best) {
+      best = dist2;
+      xi = arc_[k] + w * (arc_[k + 1] - arc_[k]);
+    }
+  }
+  return xi;
+}
+
+}  // namespace ldsgd

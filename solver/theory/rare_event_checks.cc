@@ -1,0 +1,276 @@
+#include "solver/theory/rare_event_checks.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <set>
+#include <utility>
+
+#include <boost/math/distributions/students_t.hpp>
+
+#include "graph/energies.h"
+#include "solver/noise/sgd_noise.h"
+#include "solver/theory/rates.h"
+#include "solver/theory/verify_plan.h"
+
+namespace ldsgd {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+// One slope to measure: a pair (to = -1: the exit) and the cost it predicts.
+struct Target {
+  RatePair pair;
+  double predicted = 0.0;  // the checked prediction (possibly scaled)
+  double planned = 0.0;    // the analysis' own cost, which sets the step sizes
+  std::string name;
+};
+
+// The optimal trees' edges out of the checked minima with a positive, finite, direct cost: the
+// transitions the energies are made of. (An edge whose cost came from the closure is a route
+// through other components: the embedded chain's direct rate has another exponent.)
+std::vector<Target> TreeEdges(const TransitionCosts& paths, const Eigen::MatrixXd& costs, const std::vector<int>& minima) {
+  const Energies e = ComputeEnergies(paths.costs);
+  std::set<std::pair<int, int>> edges;
+  for (const std::vector<int>& tree : e.trees) {
+    for (int i : minima) {
+      if (tree.empty() || tree[i] < 0) continue;
+      const double b = paths.costs(i, tree[i]);
+      if (b > 0 && std::isfinite(b) && paths.path(i, tree[i]).method == CostMethod::kDirect) edges.insert({i, tree[i]});
+    }
+  }
+  std::vector<Target> out;
+  for (const auto& [i, j] : edges) {
+    out.push_back({{i, j}, costs(i, j), paths.costs(i, j), "rate~[" + std::to_string(i) + "->" + std::to_string(j) + "]"});
+  }
+  return out;
+}
+
+double LocalLambda(const std::vector<CriticalComponent>& c, const TransitionPath& path) {
+  double lambda = 0.0;
+  for (int k : path.route) lambda = std::max(lambda, c[k].hessian_eigenvalues.cwiseAbs().maxCoeff());
+  return lambda;
+}
+
+// Weighted least squares slope of y on x with its standard error (weights 1 / se^2).
+std::pair<double, double> WeightedSlope(const std::vector<double>& x, const std::vector<double>& y,
+                                        const std::vector<double>& se) {
+  double sw = 0, sx = 0, sy = 0;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const double w = 1 / (se[k] * se[k]);
+    sw += w;
+    sx += w * x[k];
+    sy += w * y[k];
+  }
+  const double mx = sx / sw, my = sy / sw;
+  double sxx = 0, sxy = 0;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const double w = 1 / (se[k] * se[k]);
+    sxx += w * (x[k] - mx) * (x[k] - mx);
+    sxy += w * (x[k] - mx) * (y[k] - my);
+  }
+  return {sxy / sxx, std::sqrt(1 / sxx)};
+}
+
+class Checker {
+ public:
+  Checker(const Problem& problem, const std::vector<CriticalComponent>& components, const TransitionCosts& paths,
+          const RareEventCheckOptions& o)
+      : problem_(problem), components_(components), paths_(paths), o_(o), start_(std::chrono::steady_clock::now()) {}
+
+  VerifyCheck Run(const Target& t) {
+    VerifyCheck c;
+    c.name = t.name;
+    c.method = "rare-event";
+    c.predicted = t.predicted;
+    const int to = t.pair.to >= 0 ? t.pair.to : CheapestExit(t.pair.from);
+    if (to < 0) return Inconclusive(c, "no finite-cost path out of the component");
+    const TransitionPath& path = paths_.path(t.pair.from, to);
+    const double eta_max = std::min(t.planned / kRareMinRatio, kRareDiscrete / LocalLambda(components_, path));
+    const std::vector<double> etas = {eta_max, eta_max / std::sqrt(2.0), eta_max / 2};
+    char regime[200];
+    std::snprintf(regime, sizeof regime, "leading order by splitting, B/eta = %.3g to %.3g, eta lambda <= %.3g",
+                  t.planned / etas.front(), t.planned / etas.back(), eta_max * LocalLambda(components_, path));
+    c.regime = regime;
+    c.allowance = kRareSlopeAllowance * eta_max;
+    if (const double g = UphillSigmas(problem_, path.nodes); g > kMaxUphillSigmas) {
+      char why[320];
+      std::snprintf(why, sizeof why,
+                    "splitting cannot reach it: an uphill step on the path needs a noise of %.3g standard deviations "
+                    "(probability %.2g per step at any eta; splitting resolves about 1/replicas per level), and direct "
+                    "simulation needs exp(B/eta) steps",
+                    g, 0.5 * std::erfc(g / std::sqrt(2.0)));
+      return Inconclusive(c, why);
+    }
+    std::vector<double> x, y, se;
+    const double t95 = boost::math::quantile(boost::math::complement(boost::math::students_t(o_.runs - 1), 0.025));
+    double last_seconds = 0.0;
+    for (std::size_t k = 0; k < etas.size(); ++k) {
+      const double left = o_.budget_seconds - Seconds(start_);
+      const double projected = k == 0 ? 0.0 : last_seconds * std::pow(etas[k - 1] / etas[k], 2);
+      if (projected > left) {
+        c.needed_seconds = projected;
+        return Inconclusive(c, "the budget ran out: the splitting at eta = " + Format(etas[k]) + " would need about " +
+                                   Format(projected) + " s more (--budget)");
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      RateEstimate e = Measure(t.pair, etas[k]);
+      last_seconds = Seconds(t0);
+      c.steps += e.steps;
+      if (!e.status.ok()) return Inconclusive(c, e.status.message());
+      if (!e.complete || !std::isfinite(e.log_rate_lower)) return Inconclusive(c, "splitting ended without an estimate at eta = " + Format(etas[k]));
+      const double ln_eta = std::log(etas[k]);
+      x.push_back(1 / etas[k]);
+      // ln(eta x exit steps), or -ln(rate per unit time eta): both ~ B / eta.
+      y.push_back(t.pair.to < 0 ? ln_eta + e.log_exit_steps : ln_eta - e.log_rate);
+      se.push_back(std::max(e.log_rate - e.log_rate_lower, e.log_rate_upper - e.log_rate) / t95);
+    }
+    const auto [slope, slope_se] = WeightedSlope(x, y, se);
+    c.measured = slope;
+    c.lower = slope - t95 * slope_se;
+    c.upper = slope + t95 * slope_se;
+    c.verdict = Verdict::kPass;  // for now: Decide() compares
+    return c;
+  }
+
+ private:
+  static VerifyCheck Inconclusive(VerifyCheck c, const std::string& why) {
+    c.verdict = Verdict::kInconclusive;
+    c.measured = c.lower = c.upper = std::numeric_limits<double>::quiet_NaN();
+    c.detail = why;
+    return c;
+  }
+  static std::string Format(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3g", v);
+    return b;
+  }
+  int CheapestExit(int i) const {
+    int best = -1;
+    for (int k = 0; k < paths_.costs.rows(); ++k) {
+      if (k != i && std::isfinite(paths_.costs(i, k)) && (best < 0 || paths_.costs(i, k) < paths_.costs(i, best))) best = k;
+    }
+    return best;
+  }
+  RateEstimate Measure(RatePair pair, double eta) const {
+    if (o_.progress) {
+      std::fprintf(stderr, "\rrare events: %d -> %s at eta = %.4g ...          ", pair.from,
+                   pair.to >= 0 ? std::to_string(pair.to).c_str() : "exit", eta);
+      std::fflush(stderr);
+    }
+    RateOptions ro;
+    ro.replicas = o_.replicas;
+    ro.runs = o_.runs;
+    ro.seed = o_.seed;
+    ro.num_threads = o_.num_threads;
+    return MeasureRate(problem_, components_, paths_, pair, eta, ro);
+  }
+
+  const Problem& problem_;
+  const std::vector<CriticalComponent>& components_;
+  const TransitionCosts& paths_;
+  const RareEventCheckOptions& o_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// energy~[i]: the energies rebuilt from the measured tree-edge slopes (the Markov-chain tree
+// formula's leading order: minimum spanning in-arborescences of the measured costs, zero-cost
+// gradient-flow pairs kept at 0 and unmeasured pairs +inf; every root's optimal tree is among the
+// measured edges, so the minimum is over the same trees as the prediction's). The interval and
+// allowance add those of the edges in the two trees a difference uses (a triangle bound).
+std::vector<VerifyCheck> EnergyChecks(const TransitionCosts& paths, const Eigen::VectorXd& energies,
+                                      const std::vector<int>& minima, const std::vector<Target>& edges,
+                                      const std::vector<VerifyCheck>& measured) {
+  const int p = static_cast<int>(paths.costs.rows());
+  Eigen::MatrixXd c = Eigen::MatrixXd::Constant(p, p, kInf);
+  Eigen::MatrixXd half = Eigen::MatrixXd::Zero(p, p), allow = Eigen::MatrixXd::Zero(p, p);
+  for (int i = 0; i < p; ++i) {
+    c(i, i) = 0;
+    for (int j = 0; j < p; ++j) {
+      if (i != j && paths.costs(i, j) == 0) c(i, j) = 0;
+    }
+  }
+  for (std::size_t k = 0; k < edges.size(); ++k) {
+    const VerifyCheck& m = measured[k];
+    if (m.verdict != Verdict::kPass && m.verdict != Verdict::kFail) return {};  // not all measured
+    const auto [i, j] = std::make_pair(edges[k].pair.from, edges[k].pair.to);
+    c(i, j) = m.measured;
+    half(i, j) = (m.upper - m.lower) / 2;
+    allow(i, j) = m.allowance;
+  }
+  const Energies e = ComputeEnergies(c);
+  if (!e.status.ok() || e.ground_states.empty()) return {};
+  int ground = minima.front();
+  for (int i : minima) ground = energies[i] < energies[ground] ? i : ground;
+  const auto tree_sum = [&](int root, const Eigen::MatrixXd& m) {
+    double total = 0;
+    for (int j = 0; j < p; ++j) total += e.trees[root].empty() || e.trees[root][j] < 0 ? 0 : m(j, e.trees[root][j]);
+    return total;
+  };
+  std::vector<VerifyCheck> out;
+  for (int i : minima) {
+    if (i == ground || !std::isfinite(e.absolute[i]) || !std::isfinite(e.absolute[ground])) continue;
+    VerifyCheck v;
+    v.name = "energy~[" + std::to_string(i) + "]";
+    v.method = "rare-event";
+    v.predicted = energies[i] - energies[ground];
+    v.measured = e.absolute[i] - e.absolute[ground];
+    const double h = tree_sum(i, half) + tree_sum(ground, half);
+    v.lower = v.measured - h;
+    v.upper = v.measured + h;
+    v.allowance = tree_sum(i, allow) + tree_sum(ground, allow);
+    v.regime = "energies rebuilt from the measured rates (minimum spanning in-arborescences), against E_i - E_" + std::to_string(ground);
+    v.verdict = Verdict::kPass;  // for now: Decide() compares
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+double UphillSigmas(const Problem& problem, const Eigen::MatrixXd& nodes) {
+  Status status;
+  const std::unique_ptr<SgdNoise> noise = MakeSgdNoise(problem, 0, &status);
+  if (!noise || nodes.rows() < 2) return kInf;
+  double worst = 0.0;
+  for (Eigen::Index k = 0; k + 1 < nodes.rows(); ++k) {
+    const Eigen::VectorXd a = nodes.row(k).transpose(), b = nodes.row(k + 1).transpose();
+    const Eigen::VectorXd mid = (a + b) / 2, t = (b - a).normalized();
+    if (!t.allFinite()) continue;
+    const double climb = problem.objective->Gradient(mid).dot(t);
+    const double spread = t.dot(noise->CovarianceAt(mid) * t);
+    if (climb <= 0) continue;
+    worst = std::max(worst, spread > 0 ? climb / std::sqrt(spread) : kInf);
+  }
+  return worst;
+}
+
+std::vector<VerifyCheck> RareEventChecks(const Problem& problem, const std::vector<CriticalComponent>& components,
+                                         const TransitionCosts& paths, const Eigen::MatrixXd& costs,
+                                         const Eigen::VectorXd& energies, const std::vector<int>& minima,
+                                         const RareEventCheckOptions& options) {
+  std::vector<Target> targets;
+  for (int i : minima) {
+    const double b = ExitCost(paths.costs, i);
+    if (std::isfinite(b) && b > 0) targets.push_back({{i, -1}, ExitCost(costs, i), b, "exit~[" + std::to_string(i) + "]"});
+  }
+  const std::size_t exits = targets.size();
+  const std::vector<Target> edges = TreeEdges(paths, costs, minima);
+  for (const Target& t : edges) targets.push_back(t);
+  Checker checker(problem, components, paths, options);
+  std::vector<VerifyCheck> out;
+  for (const Target& t : targets) out.push_back(checker.Run(t));
+  const std::vector<VerifyCheck> edge_checks(out.begin() + static_cast<long>(exits), out.end());
+  for (VerifyCheck& c : EnergyChecks(paths, energies, minima, edges, edge_checks)) out.push_back(std::move(c));
+  if (options.progress && !targets.empty()) std::fputc('\n', stderr);
+  return out;
+}
+
+}  // namespace ldsgd
