@@ -169,7 +169,9 @@ TEST(Splitting, AgreesWithDirectSimulationAtLargeStepSizes) {
   CompareWithDirect(0.1, 400000);
 }
 
-TEST(Splitting, AgreesWithDirectSimulationAtEta005) { CompareWithDirect(0.05, 60000000); }
+// At eta = 0.05 p is about 3e-8: 30 direct transitions take 1e9 departures (1e10 steps, a few
+// minutes on 2 cores), too long for ctest. scripts/splitting_vs_direct.sh runs it.
+TEST(Splitting, DISABLED_AgreesWithDirectSimulationAtEta005) { CompareWithDirect(0.05, 1000000000); }
 
 TEST(Splitting, IdenticalForAnyThreadCount) {
   const DepartureSample dep = Departures(0.05, 256, 256);

@@ -101,12 +101,14 @@ class Checker {
     c.regime = regime;
     c.allowance = kRareSlopeAllowance * eta_max;
     if (const double g = UphillSigmas(problem_, path.nodes); g > kMaxUphillSigmas) {
+      // log10 of the normal tail, by its asymptotic form (erfc underflows beyond g ~ 38).
+      const double log10_tail = (-g * g / 2 - std::log(g * std::sqrt(2 * M_PI))) / std::log(10.0);
       char why[320];
       std::snprintf(why, sizeof why,
                     "splitting cannot reach it: an uphill step on the path needs a noise of %.3g standard deviations "
-                    "(probability %.2g per step at any eta; splitting resolves about 1/replicas per level), and direct "
-                    "simulation needs exp(B/eta) steps",
-                    g, 0.5 * std::erfc(g / std::sqrt(2.0)));
+                    "(probability about 1e%.0f per step at any eta; splitting resolves about 1/replicas per level), and "
+                    "direct simulation needs exp(B/eta) steps",
+                    g, std::floor(log10_tail));
       return Inconclusive(c, why);
     }
     std::vector<double> x, y, se;

@@ -1,0 +1,66 @@
+// `ldsgd rates` as a user runs it: rates.json identical for any thread count, clear one-line
+// errors for pairs that cannot be measured, and no partial output.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_runner.h"
+
+namespace ldsgd::test {
+namespace {
+
+using RatesCli = Cli;
+
+TEST_F(RatesCli, SameFileForAnyThreadCount) {
+  const std::string base = "rates " + Data("tilted_double_well.json") + " --pairs 0:2,1:exit --step-sizes 0.1,0.05 --seed 5";
+  const Result one = Run(base + " --threads 1 --out " + (dir_ / "one").string());
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const Result two = Run(base + " --threads 2 --out " + (dir_ / "two").string());
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const std::string a = Slurp(dir_ / "one" / "rates.json"), b = Slurp(dir_ / "two" / "rates.json");
+  EXPECT_EQ(a, b);
+  const nlohmann::json doc = nlohmann::json::parse(a);
+  ASSERT_EQ(doc["rates"].size(), 4u);
+  for (const auto& r : doc["rates"]) {
+    EXPECT_TRUE(r["complete"].get<bool>()) << r.dump();
+    const double lp = r["log_probability"], lo = r["log_probability_interval"][0], hi = r["log_probability_interval"][1];
+    EXPECT_LT(lp, 0);
+    EXPECT_LE(lo, lp);
+    EXPECT_GE(hi, lp);
+    // The rate is the probability over the mean loop time T; the exit time T (1/p - 1) plus the
+    // length of the successful excursions, so at least T/p - T.
+    const double loop = r["loop_steps"];
+    EXPECT_NEAR(r["log_rate"].get<double>(), lp - std::log(loop), 1e-9);
+    EXPECT_GE(r["log_exit_steps"].get<double>(), std::log(loop / std::exp(lp) - loop) - 1e-9);
+  }
+  EXPECT_NE(one.out.find("ln rate"), std::string::npos) << one.out;
+}
+
+TEST_F(RatesCli, PairsThatCannotBeMeasuredAreOneLineInputErrors) {
+  for (const std::string bad : {"0:0", "0:9", "a:b", "0-1", "1:exot"}) {
+    const Result r = Run("rates " + Data("tilted_double_well.json") + " --step-sizes 0.1 --pairs " + bad + " --out " +
+                         (dir_ / "out").string());
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("--pairs"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_FALSE(fs::exists(dir_ / "out"));
+  }
+}
+
+// Full-batch gradient descent (a one-term finite sum) has no noise: nothing leaves a minimum, the
+// costs are +inf, and the pair is refused with that reason instead of a sampler that never ends.
+TEST_F(RatesCli, APairThatNeverLeavesIsAClearError) {
+  const std::string file = Write("gd.json", R"({"variables": ["x"], "objective": {"sum": ["x^4/4 - x^2/2 + 0.1*x"]},
+      "noise": {"type": "finite_sum", "batch_size": 1}, "domain": {"lower": [-2], "upper": [2]}})");
+  const Result r = Run("rates " + file + " --step-sizes 0.1 --pairs 0:exit");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("B = +inf"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+}  // namespace
+}  // namespace ldsgd::test
