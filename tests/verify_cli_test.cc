@@ -37,6 +37,22 @@ TEST_F(VerifyCli, SameJsonForAnyThreadCountAndForRoundsOrOneRun) {
   EXPECT_EQ(doc["theory_error"].size(), 3u);
 }
 
+// The camel's exits need ~1e11 steps by direct simulation; the default run measures them by
+// splitting at B/eta = 50 to 170 and passes on the rare-event checks alone (the direct occupation
+// checks, which cannot mix, are skipped with the reason).
+TEST_F(VerifyCli, ThreeHumpCamelPassesByRareEvents) {
+  const Result r = Run("verify " + Data("three_hump_camel.json") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  int rare = 0;
+  for (const auto& c : doc["checks"]) {
+    if (c["method"] != "rare-event") continue;
+    ++rare;
+    EXPECT_EQ(c["verdict"], "pass") << c.dump();
+  }
+  EXPECT_GE(rare, 3 + 4 + 2);  // three exits, four tree edges, two energies
+}
+
 TEST_F(VerifyCli, BadBudgetIsAOneLineInputError) {
   for (const std::string bad : {"0", "-1m", "abc", "2x", "nan", "9999h"}) {
     const Result r = Run("verify " + Data("tilted_double_well.json") + " --budget " + bad);
