@@ -85,7 +85,22 @@ PathCoordinate::PathCoordinate(const Eigen::MatrixXd& nodes) {
   }
 }
 
+PathCoordinate PathCoordinate::TowardEnd(const Eigen::MatrixXd& nodes) {
+  Eigen::MatrixXd ends(2, nodes.cols());
+  ends.row(0) = nodes.row(0);
+  ends.row(1) = nodes.row(nodes.rows() - 1);
+  PathCoordinate c(ends);
+  c.toward_end_ = true;
+  return c;
+}
+
 double PathCoordinate::operator()(const double* x) const {
+  if (toward_end_) {
+    const double* end = &points_[dimension_];
+    double d2 = 0.0;
+    for (int i = 0; i < dimension_; ++i) d2 += (x[i] - end[i]) * (x[i] - end[i]);
+    return std::clamp(1.0 - std::sqrt(d2) / length_, 0.0, 1.0);
+  }
   double best = std::numeric_limits<double>::infinity(), xi = 0.0;
   const int d = dimension_;
   for (std::size_t k = 0; k < inverse_.size(); ++k) {

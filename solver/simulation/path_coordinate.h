@@ -29,6 +29,11 @@ class PathCoordinate {
   // nodes: (N+1) x d, N >= 1, from the start component to the target. Check Validate first.
   explicit PathCoordinate(const Eigen::MatrixXd& nodes);
 
+  // For a start that is a set (a ring of minima), progress along a path from one of its points
+  // would reward moving along the set itself; this coordinate is the distance covered toward the
+  // path's end instead: xi(x) = clamp(1 - |x - end| / |start - end|, 0, 1).
+  static PathCoordinate TowardEnd(const Eigen::MatrixXd& nodes);
+
   // Empty when the nodes make a usable path (at least two rows, all finite, positive length);
   // else what is wrong, in words.
   static std::string Validate(const Eigen::MatrixXd& nodes);
@@ -42,6 +47,7 @@ class PathCoordinate {
  private:
   int dimension_ = 0;
   double length_ = 0.0;
+  bool toward_end_ = false;  // TowardEnd: xi from the distance to the last node
   std::vector<double> points_;   // row-major, dimension_ per node
   std::vector<double> arc_;      // arc length at each node, over length_
   std::vector<double> inverse_;  // 1 / |segment|^2 per segment (0 for a degenerate one)

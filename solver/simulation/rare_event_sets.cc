@@ -29,6 +29,15 @@ std::string RareEventSets::Validate(int d) const {
     if (std::string e = CheckBall(targets[k], d, "target set " + std::to_string(k)); !e.empty()) return e;
     if (Meet(start, targets[k])) return "the start set U_i meets target set " + std::to_string(k);
   }
+  for (const Ball& a : start_more) {
+    if (std::string e = CheckBall(a, d, "the start set U_i"); !e.empty()) return e;
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      if (Meet(a, targets[k])) return "the start set U_i meets target set " + std::to_string(k);
+    }
+    for (std::size_t k = 0; k < others.size(); ++k) {
+      if (Meet(a, others[k])) return "the start set U_i meets stopping set " + std::to_string(k);
+    }
+  }
   for (std::size_t k = 0; k < others.size(); ++k) {
     if (std::string e = CheckBall(others[k], d, "stopping set " + std::to_string(k)); !e.empty()) return e;
     if (Meet(start, others[k])) return "the start set U_i meets stopping set " + std::to_string(k);

@@ -27,7 +27,9 @@ struct Ball {
 enum class Region { kNone, kStart, kTarget, kOther };
 
 struct RareEventSets {
-  Ball start;
+  Ball start;  // chains start and restart at its centre
+  // More balls that belong to A (a non-isolated component: its whole set, not one point of it).
+  std::vector<Ball> start_more;
   std::vector<Ball> targets;
   std::vector<Ball> others;
 
@@ -37,6 +39,8 @@ struct RareEventSets {
     for (const Ball& b : targets)
       if (b.Contains(x)) return Region::kTarget;
     if (start.Contains(x)) return Region::kStart;
+    for (const Ball& b : start_more)
+      if (b.Contains(x)) return Region::kStart;
     for (const Ball& b : others)
       if (b.Contains(x)) return Region::kOther;
     return Region::kNone;

@@ -36,13 +36,24 @@ int CheapestExit(const TransitionCosts& costs, int i) {
   return best;
 }
 
+// The sampled point of K_c nearest to x (a non-isolated component, e.g. a ring of minima, is the
+// set of its points; an isolated one is its point).
+const Eigen::VectorXd& NearestPoint(const CriticalComponent& c, const Eigen::VectorXd& x) {
+  const Eigen::VectorXd* best = &c.point;
+  for (const Eigen::VectorXd& q : c.points) {
+    if ((q - x).squaredNorm() < (*best - x).squaredNorm()) best = &q;
+  }
+  return *best;
+}
+
 // Empty when the path from i to j is usable as a reaction coordinate.
 std::string CheckPath(const Eigen::MatrixXd& nodes, const std::vector<CriticalComponent>& c, int i,
                       int j, const std::vector<double>& radius) {
   const std::string name = "the minimum-action path " + std::to_string(i) + " -> " + std::to_string(j);
   if (std::string why = PathCoordinate::Validate(nodes); !why.empty()) return name + ": " + why;
-  const double start_gap = (nodes.row(0).transpose() - c[i].point).norm();
-  const double end_gap = (nodes.row(nodes.rows() - 1).transpose() - c[j].point).norm();
+  const Eigen::VectorXd first = nodes.row(0).transpose(), last = nodes.row(nodes.rows() - 1).transpose();
+  const double start_gap = (first - NearestPoint(c[i], first)).norm();
+  const double end_gap = (last - NearestPoint(c[j], last)).norm();
   std::ostringstream s;
   if (start_gap > kPathEndTolerance * radius[i]) {
     s << name << " starts at distance " << start_gap << " from K_" << i << " (U_" << i << " has radius " << radius[i] << ")";
@@ -53,13 +64,22 @@ std::string CheckPath(const Eigen::MatrixXd& nodes, const std::vector<CriticalCo
   return s.str();
 }
 
-RareEventSets MakeSets(const std::vector<CriticalComponent>& c, const std::vector<double>& radius, RatePair pair) {
+// A_i is centred at the point of K_i where the path leaves (K_i's point unless K_i is a set); the
+// other components are the union of balls around their sampled points, as in neighbourhoods.h.
+RareEventSets MakeSets(const std::vector<CriticalComponent>& c, const std::vector<double>& radius, RatePair pair,
+                       const Eigen::MatrixXd& nodes) {
   RareEventSets sets;
-  sets.start = Ball{c[pair.from].point, kStartRadiusFraction * radius[pair.from]};
+  const Eigen::VectorXd first = nodes.row(0).transpose();
+  sets.start = Ball{NearestPoint(c[pair.from], first), kStartRadiusFraction * radius[pair.from]};
+  if (!c[pair.from].isolated) {
+    for (const Eigen::VectorXd& q : c[pair.from].points) sets.start_more.push_back(Ball{q, sets.start.radius});
+  }
   for (std::size_t k = 0; k < c.size(); ++k) {
     if (static_cast<int>(k) == pair.from) continue;
     const bool target = pair.to < 0 || static_cast<int>(k) == pair.to;
-    (target ? sets.targets : sets.others).push_back(Ball{c[k].point, radius[k]});
+    for (const Eigen::VectorXd& q : c[k].isolated ? std::vector<Eigen::VectorXd>{c[k].point} : c[k].points) {
+      (target ? sets.targets : sets.others).push_back(Ball{q, radius[k]});
+    }
   }
   return sets;
 }
@@ -145,7 +165,7 @@ RateEstimate MeasureRate(const Problem& problem, const std::vector<CriticalCompo
   const std::vector<double> radius = DefaultRadii(components, *problem.objective, *noise, problem.domain, eta);
   const Eigen::MatrixXd& nodes = costs.path(pair.from, e.path_to).nodes;
   if (std::string why = CheckPath(nodes, components, pair.from, e.path_to, radius); !why.empty()) return Failed(e, why);
-  const RareEventSets sets = MakeSets(components, radius, pair);
+  const RareEventSets sets = MakeSets(components, radius, pair, nodes);
   if (std::string why = sets.Validate(static_cast<int>(problem.domain.lower.size())); !why.empty()) {
     return Failed(e, "pair " + Pair(pair) + ": " + why);
   }
@@ -173,7 +193,7 @@ RateEstimate MeasureRate(const Problem& problem, const std::vector<CriticalCompo
   so.seed = o.seed;
   so.num_threads = o.num_threads;
   so.max_steps_per_run = o.max_splitting_steps;
-  const PathCoordinate xi(nodes);
+  const PathCoordinate xi = components[pair.from].isolated ? PathCoordinate(nodes) : PathCoordinate::TowardEnd(nodes);
   e.splitting = RunSplitting(problem, xi, sets, e.departures.points, so);
   e.departures.points.clear();
   e.departures.points.shrink_to_fit();
