@@ -98,6 +98,11 @@ Action AddRatesCommand(CLI::App& app) {
   cmd->add_option("--departures", args->options.departures, "Departures from A_FROM simulated directly.")
       ->check(CLI::Range(1L, 1000000000L))
       ->capture_default_str();
+  cmd->add_option("--tilt", args->options.tilt,
+                  "Importance sampling inside the splitting (isotropic Gaussian noise): move the noise mean toward\n"
+                  "the reversed gradient flow by this fraction (0: off, 1: full), for landscapes too steep for plain\n"
+                  "splitting (|grad f| / sigma > 3).")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", args->options.seed, "Random seed (Philox key).");
   cmd->add_option("--threads", args->options.num_threads, "Worker threads (0: all cores); results do not depend on it.")
       ->check(kThreadCount);

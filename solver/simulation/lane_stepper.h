@@ -12,6 +12,7 @@
 
 #include "solver/noise/sgd_noise.h"
 #include "solver/problem/problem.h"
+#include "solver/simulation/path_coordinate.h"
 
 namespace ldsgd {
 
@@ -30,8 +31,29 @@ class LaneStepper {
   // drawn (its x is then unspecified).
   void Step(std::uint32_t first_id, int count, std::uint64_t step, double* x, bool* bad);
 
+  // Importance sampling for isotropic Gaussian noise sigma^2 I (problem.noise.is_isotropic()):
+  // the noise mean is moved from 0 to m(x) = -2 theta (grad f . t)+ t, t the unit tangent of
+  // `path` at the foot of x, so that theta = 1 climbs along the path as the reversed gradient flow
+  // does, the large-deviation optimal way up a well (THEORY.md sections 2, 4: the quasi-potential
+  // is 2 f / sigma^2), while the transverse motion keeps SGD's own restoring drift (the full
+  // reversal would throw the chain off the path and up the walls). Step() adds to log_weight[l]
+  // the log likelihood ratio of the step under SGD's own noise, -(Z . m + |m|^2 / 2) / sigma^2, Z
+  // the drawn noise before the shift; along the path the sum telescopes to about
+  // -2 (f(end) - f(start)) / (eta sigma^2), which keeps its variance small. theta = 0 turns it
+  // off; `path` must outlive the stepper.
+  void SetTilt(double theta, const PathCoordinate* path);
+  bool tilted() const { return theta_ != 0.0; }
+  void Step(std::uint32_t first_id, int count, std::uint64_t step, double* x, bool* bad, double* log_weight);
+
  private:
+  // x -= eta g_ for the lanes, flagging divergence.
+  void Move(int count, double* x, bool* bad) const;
+
   const SgdNoise& noise_;
+  const Objective& objective_;
+  double sigma_ = 0.0, theta_ = 0.0;
+  const PathCoordinate* path_ = nullptr;
+  std::vector<double> grad_;
   double eta_;
   int d_;
   Eigen::VectorXd centre_, bound_;

@@ -101,7 +101,14 @@ double PathCoordinate::operator()(const double* x) const {
     for (int i = 0; i < dimension_; ++i) d2 += (x[i] - end[i]) * (x[i] - end[i]);
     return std::clamp(1.0 - std::sqrt(d2) / length_, 0.0, 1.0);
   }
-  double best = std::numeric_limits<double>::infinity(), xi = 0.0;
+  double w = 0.0;
+  const int k = Foot(x, &w);
+  return arc_[k] + w * (arc_[k + 1] - arc_[k]);
+}
+
+int PathCoordinate::Foot(const double* x, double* foot_w) const {
+  double best = std::numeric_limits<double>::infinity();
+  int foot = 0;
   const int d = dimension_;
   for (std::size_t k = 0; k < inverse_.size(); ++k) {
     const double* a = &points_[k * d];
@@ -117,10 +124,19 @@ double PathCoordinate::operator()(const double* x) const {
     // Strict: of equally near feet the first (least progress) wins, so xi is a function of x.
     if (dist2 < best) {
       best = dist2;
-      xi = arc_[k] + w * (arc_[k + 1] - arc_[k]);
+      foot = static_cast<int>(k);
+      *foot_w = w;
     }
   }
-  return xi;
+  return foot;
+}
+
+void PathCoordinate::Tangent(const double* x, double* t) const {
+  double w = 0.0;
+  const int k = toward_end_ ? 0 : Foot(x, &w);
+  const double* a = &points_[k * dimension_];
+  const double scale = std::sqrt(inverse_[k]);
+  for (int i = 0; i < dimension_; ++i) t[i] = (a[dimension_ + i] - a[i]) * scale;
 }
 
 }  // namespace ldsgd

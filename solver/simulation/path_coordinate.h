@@ -40,6 +40,8 @@ class PathCoordinate {
 
   // xi(x) in [0, 1]; x has dimension() coordinates.
   double operator()(const double* x) const;
+  // The unit tangent of the path at the foot of x (toward the end), written to t (dimension()).
+  void Tangent(const double* x, double* t) const;
   double length() const { return length_; }
   int dimension() const { return dimension_; }
   int nodes() const { return static_cast<int>(arc_.size()); }
@@ -51,6 +53,8 @@ class PathCoordinate {
   std::vector<double> points_;   // row-major, dimension_ per node
   std::vector<double> arc_;      // arc length at each node, over length_
   std::vector<double> inverse_;  // 1 / |segment|^2 per segment (0 for a degenerate one)
+  // The segment holding the foot of x and the fraction along it.
+  int Foot(const double* x, double* w) const;
 };
 
 }  // namespace ldsgd

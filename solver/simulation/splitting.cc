@@ -32,6 +32,7 @@ struct Replica {
   std::vector<double> states;  // d per record
   std::vector<double> scores;
   std::vector<long> at;        // step of each record, counted from the departure
+  std::vector<double> log_weight;  // likelihood ratio up to each record (0 without tilt)
   long length = 0;             // steps to its stopping time
   bool in_target = false, diverged = false;
   bool stopped = false;        // its last record is in B, A or another set: nothing to simulate
@@ -47,6 +48,7 @@ class Run {
     Status status;
     noise_ = MakeSgdNoise(problem, MixSeed(o.seed, kRunStream + index), &status);
     stepper_ = std::make_unique<LaneStepper>(problem, *noise_, o.step_size, o.divergence_factor);
+    stepper_->SetTilt(o.tilt, &xi_);
   }
 
   // Runs the algorithm; false with *error set when an excursion exceeded its step limit.
@@ -91,14 +93,17 @@ class Run {
     out->steps = steps_;
     out->diverged = diverged_;
     if (out->extinct) return true;
-    double success = 0.0;
+    double success = 0.0, top = -kInf;
     for (const Replica& r : replicas_) {
       if (!r.in_target) continue;
       ++out->reached;
       success += static_cast<double>(r.length);
+      top = std::max(top, r.log_weight.back());
     }
     out->success_steps = out->reached > 0 ? success / out->reached : 0.0;
-    out->log_probability = log_p + std::log(static_cast<double>(out->reached) / n);
+    double weights = 0.0;  // sum of the reached replicas' ratios, scaled by exp(-top)
+    for (const Replica& r : replicas_) weights += r.in_target ? std::exp(r.log_weight.back() - top) : 0.0;
+    out->log_probability = log_p + top + std::log(weights / n);
     return true;
   }
 
@@ -116,15 +121,16 @@ class Run {
     return sets_.Locate(x) == Region::kTarget ? kTargetScore : xi_(x);
   }
 
-  void Record(Replica* r, const double* x, double score, long step) const {
+  void Record(Replica* r, const double* x, double score, long step, double log_weight) const {
     r->states.insert(r->states.end(), x, x + d_);
     r->scores.push_back(score);
     r->at.push_back(step);
+    r->log_weight.push_back(log_weight);
   }
 
   void Begin(Replica* r, const double* x, long step) const {
     *r = Replica{};
-    Record(r, x, Score(x), step);
+    Record(r, x, Score(x), step, 0.0);
     r->length = step;
     r->in_target = r->scores.back() >= kTargetScore;
     r->stopped = sets_.Locate(x) != Region::kNone;
@@ -138,6 +144,7 @@ class Run {
     child->states.assign(parent.states.begin(), parent.states.begin() + (m + 1) * d_);
     child->scores.assign(parent.scores.begin(), parent.scores.begin() + m + 1);
     child->at.assign(parent.at.begin(), parent.at.begin() + m + 1);
+    child->log_weight.assign(parent.log_weight.begin(), parent.log_weight.begin() + m + 1);
     child->length = child->at.back();
     child->in_target = child->scores.back() >= kTargetScore;
     // Only a departure state can be a record inside A or another set (later records are taken
@@ -161,10 +168,12 @@ class Run {
     std::vector<double> x(static_cast<std::size_t>(d_) * kLaneBlock, 0.0);
     std::vector<char> active(count, 0);
     bool bad[kLaneBlock];
+    double log_weight[kLaneBlock];
     for (int l = 0; l < count; ++l) {
       const Replica& r = replicas_[which[l]];
       const double* last = r.states.data() + (r.scores.size() - 1) * d_;
       for (int i = 0; i < d_; ++i) x[i * kLaneBlock + l] = last[i];
+      log_weight[l] = r.log_weight.back();
       active[l] = r.stopped ? 0 : 1;
     }
     std::vector<double> point(d_);
@@ -174,7 +183,7 @@ class Run {
         if (!active[l]) { ++l; continue; }
         int e = l;
         while (e < count && active[e]) ++e;
-        stepper_->Step(first_id + l, e - l, static_cast<std::uint64_t>(s), x.data() + l, bad + l);
+        stepper_->Step(first_id + l, e - l, static_cast<std::uint64_t>(s), x.data() + l, bad + l, log_weight + l);
         running += e - l;
         l = e;
       }
@@ -195,12 +204,12 @@ class Run {
         if (region == Region::kStart || region == Region::kOther) {
           active[l] = 0;
         } else if (region == Region::kTarget) {
-          Record(&r, point.data(), kTargetScore, r.length);
+          Record(&r, point.data(), kTargetScore, r.length, log_weight[l]);
           r.in_target = true;
           active[l] = 0;
         } else {
           const double score = xi_(point.data());
-          if (score > r.level()) Record(&r, point.data(), score, r.length);
+          if (score > r.level()) Record(&r, point.data(), score, r.length, log_weight[l]);
         }
         if (active[l] && s + 1 >= o_.max_trajectory_steps) {
           std::ostringstream why;
@@ -292,6 +301,7 @@ Status SplittingOptions::Validate() const {
   else if (!(max_steps_per_run >= 0)) why << "max_steps_per_run = " << max_steps_per_run << " (must be >= 0)";
   else if (!(divergence_factor >= 1)) why << "divergence_factor = " << divergence_factor << " (must be >= 1)";
   else if (num_threads < 0) why << "num_threads = " << num_threads << " (must be >= 0)";
+  else if (!(tilt >= 0 && tilt <= 1)) why << "tilt = " << tilt << " (0 <= tilt <= 1)";
   else return Status::Ok();
   return Status(StatusCode::kInvalidOptions, "Invalid configuration. " + why.str());
 }
@@ -305,6 +315,7 @@ SplittingResult RunSplitting(const Problem& problem, const PathCoordinate& xi, c
   std::string why = sets.Validate(d);
   if (why.empty() && xi.dimension() != d) why = "the reaction coordinate's path has the wrong dimension";
   if (why.empty()) why = ValidateStarts(starts, d);
+  if (why.empty() && o.tilt > 0 && !problem.noise.is_isotropic()) why = "importance sampling (tilt) needs isotropic Gaussian noise";
   if (!why.empty()) {
     out.status = Status(StatusCode::kInvalidInput, why);
     return out;

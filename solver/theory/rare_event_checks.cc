@@ -33,17 +33,22 @@ struct Target {
   std::string name;
 };
 
-// The optimal trees' edges out of the checked minima with a positive, finite, direct cost: the
-// transitions the energies are made of. (An edge whose cost came from the closure is a route
-// through other components: the embedded chain's direct rate has another exponent.)
+// The edges out of the checked minima, with a positive, finite, direct cost, of the optimal trees
+// rooted at those minima: the transitions their energies are made of. (The embedded chain of
+// visits has the direct cost of a pair as exponent, so a closure edge is replaced by its first hop.)
 std::vector<Target> TreeEdges(const TransitionCosts& paths, const Eigen::MatrixXd& costs, const std::vector<int>& minima) {
   const Energies e = ComputeEnergies(paths.costs);
   std::set<std::pair<int, int>> edges;
-  for (const std::vector<int>& tree : e.trees) {
+  for (int root : minima) {
+    const std::vector<int>& tree = e.trees[root];
     for (int i : minima) {
       if (tree.empty() || tree[i] < 0) continue;
-      const double b = paths.costs(i, tree[i]);
-      if (b > 0 && std::isfinite(b) && paths.path(i, tree[i]).method == CostMethod::kDirect) edges.insert({i, tree[i]});
+      // A route through other components (the closure) is measured by its first hop, whose cost
+      // it is when the rest of the route is downhill (B_ij = B_ik + B_kj with B_kj = 0).
+      const TransitionPath& path = paths.path(i, tree[i]);
+      const int j = path.method == CostMethod::kClosure && path.route.size() > 2 ? path.route[1] : tree[i];
+      const double b = paths.costs(i, j);
+      if (b > 0 && std::isfinite(b) && paths.path(i, j).method == CostMethod::kDirect) edges.insert({i, j});
     }
   }
   std::vector<Target> out;
@@ -98,9 +103,9 @@ class Checker {
     char regime[200];
     std::snprintf(regime, sizeof regime, "leading order by splitting, B/eta = %.3g to %.3g, eta lambda <= %.3g",
                   t.planned / etas.front(), t.planned / etas.back(), eta_max * LocalLambda(components_, path));
-    c.regime = regime;
+    c.regime = std::string(regime) + (Tilted() ? ", importance-sampled along the path" : "");
     c.allowance = kRareSlopeAllowance * eta_max;
-    if (const double g = UphillSigmas(problem_, path.nodes); g > kMaxUphillSigmas) {
+    if (const double g = UphillSigmas(problem_, path.nodes); g > kMaxUphillSigmas && !Tilted()) {
       // log10 of the normal tail, by its asymptotic form (erfc underflows beyond g ~ 38).
       const double log10_tail = (-g * g / 2 - std::log(g * std::sqrt(2 * M_PI))) / std::log(10.0);
       char why[320];
@@ -143,6 +148,9 @@ class Checker {
   }
 
  private:
+  // Isotropic Gaussian noise: splitting with importance sampling along the path (kRareTilt).
+  bool Tilted() const { return problem_.noise.is_isotropic(); }
+
   static VerifyCheck Inconclusive(VerifyCheck c, const std::string& why) {
     c.verdict = Verdict::kInconclusive;
     c.measured = c.lower = c.upper = std::numeric_limits<double>::quiet_NaN();
@@ -172,6 +180,7 @@ class Checker {
     ro.runs = o_.runs;
     ro.seed = o_.seed;
     ro.num_threads = o_.num_threads;
+    ro.tilt = Tilted() ? kRareTilt : 0.0;
     return MeasureRate(problem_, components_, paths_, pair, eta, ro);
   }
 

@@ -10,8 +10,11 @@
 // Splitting resolves a rare event only as a product of conditional probabilities each above
 // about 1/N; in discrete time a step that climbs against the drift at x needs a noise of
 // g(x) = (grad f . t) / sqrt(t^T Sigma t) standard deviations along the path's tangent t, an
-// event of probability Phi(-g) whatever eta is. Where g exceeds kMaxUphillSigmas on the path the
-// check is inconclusive and says so, instead of running a sampler that cannot converge.
+// event of probability Phi(-g) whatever eta is. For isotropic Gaussian noise the splitting is
+// importance-sampled (kRareTilt, lane_stepper.h): the noise mean follows the reversed gradient
+// flow along the path, which makes climbing as likely as falling. For other noise, where g exceeds
+// kMaxUphillSigmas on the path the check is inconclusive and says so, instead of running a
+// sampler that cannot converge.
 #ifndef LDSGD_SOLVER_THEORY_RARE_EVENT_CHECKS_H_
 #define LDSGD_SOLVER_THEORY_RARE_EVENT_CHECKS_H_
 
@@ -36,6 +39,8 @@ inline constexpr double kRareMinRatio = 50.0;
 inline constexpr double kRareDiscrete = 0.25;
 // Uphill steps of more noise standard deviations than this are beyond splitting (header comment).
 inline constexpr double kMaxUphillSigmas = 3.0;
+// The importance-sampling tilt for isotropic Gaussian noise: the full reversal along the path.
+inline constexpr double kRareTilt = 1.0;
 // Allowance on a slope, per unit of the largest step size: the exponent of the rate carries
 // next-order terms a + b eta + c eta^2 (prefactor, discrete corrections), whose effect on a slope
 // over [eta_max / 2, eta_max] is below b eta_max / 2 + ...; measured |shift| <= 2 eta on cases 1

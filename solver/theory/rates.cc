@@ -137,6 +137,7 @@ Status RateOptions::Validate() const {
   else if (max_steps_per_chain < 1) why << "max_steps_per_chain = " << max_steps_per_chain << " (must be >= 1)";
   else if (!(max_splitting_steps >= 0)) why << "max_splitting_steps = " << max_splitting_steps << " (must be >= 0)";
   else if (num_threads < 0) why << "num_threads = " << num_threads << " (must be >= 0)";
+  else if (!(tilt >= 0 && tilt <= 1)) why << "tilt = " << tilt << " (0 <= tilt <= 1)";
   else return Status::Ok();
   return Status(StatusCode::kInvalidOptions, "Invalid configuration. " + why.str());
 }
@@ -193,6 +194,7 @@ RateEstimate MeasureRate(const Problem& problem, const std::vector<CriticalCompo
   so.seed = o.seed;
   so.num_threads = o.num_threads;
   so.max_steps_per_run = o.max_splitting_steps;
+  so.tilt = o.tilt;
   const PathCoordinate xi = components[pair.from].isolated ? PathCoordinate(nodes) : PathCoordinate::TowardEnd(nodes);
   e.splitting = RunSplitting(problem, xi, sets, e.departures.points, so);
   e.departures.points.clear();
