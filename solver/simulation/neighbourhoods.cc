@@ -30,6 +30,9 @@ double SetDistance(const CriticalComponent& a, const CriticalComponent& b) {
   return std::sqrt(best);
 }
 
+
+}  // namespace
+
 // The noise length scale s_i of the default rule (neighbourhoods.h).
 double NoiseScale(const CriticalComponent& c, const Objective& f, const SgdNoise& noise,
                   double eta) {
@@ -61,8 +64,6 @@ double NoiseScale(const CriticalComponent& c, const Objective& f, const SgdNoise
   }
   return std::sqrt(sum);
 }
-
-}  // namespace
 
 Eigen::MatrixXd ComponentDistances(const std::vector<CriticalComponent>& components) {
   const int k = static_cast<int>(components.size());

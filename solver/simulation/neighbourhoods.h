@@ -46,6 +46,10 @@ inline constexpr double kRadiusFloorFraction = 0.01;
 // diagonal).
 Eigen::MatrixXd ComponentDistances(const std::vector<CriticalComponent>& components);
 
+// s_i of the rule above: the stationary standard deviation of the linearized chain around the
+// component (NaN where it is undefined).
+double NoiseScale(const CriticalComponent& c, const Objective& f, const SgdNoise& noise, double step_size);
+
 // The default radii (rule above).
 std::vector<double> DefaultRadii(const std::vector<CriticalComponent>& components,
                                  const Objective& f, const SgdNoise& noise, const Domain& domain,

@@ -104,7 +104,7 @@ class Checker {
     std::snprintf(regime, sizeof regime, "leading order by splitting, B/eta = %.3g to %.3g, eta lambda <= %.3g",
                   t.planned / etas.front(), t.planned / etas.back(), eta_max * LocalLambda(components_, path));
     c.regime = std::string(regime) + (Tilted() ? ", importance-sampled along the path" : "");
-    c.allowance = kRareSlopeAllowance * eta_max;
+    c.allowance = kRareSlopeAllowance * eta_max + kRareRelativeAllowance * std::abs(t.predicted);
     if (const double g = UphillSigmas(problem_, path.nodes); g > kMaxUphillSigmas && !Tilted()) {
       // log10 of the normal tail, by its asymptotic form (erfc underflows beyond g ~ 38).
       const double log10_tail = (-g * g / 2 - std::log(g * std::sqrt(2 * M_PI))) / std::log(10.0);

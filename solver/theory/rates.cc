@@ -67,10 +67,10 @@ std::string CheckPath(const Eigen::MatrixXd& nodes, const std::vector<CriticalCo
 // A_i is centred at the point of K_i where the path leaves (K_i's point unless K_i is a set); the
 // other components are the union of balls around their sampled points, as in neighbourhoods.h.
 RareEventSets MakeSets(const std::vector<CriticalComponent>& c, const std::vector<double>& radius, RatePair pair,
-                       const Eigen::MatrixXd& nodes) {
+                       const Eigen::MatrixXd& nodes, double start_radius) {
   RareEventSets sets;
   const Eigen::VectorXd first = nodes.row(0).transpose();
-  sets.start = Ball{NearestPoint(c[pair.from], first), kStartRadiusFraction * radius[pair.from]};
+  sets.start = Ball{NearestPoint(c[pair.from], first), start_radius};
   if (!c[pair.from].isolated) {
     for (const Eigen::VectorXd& q : c[pair.from].points) sets.start_more.push_back(Ball{q, sets.start.radius});
   }
@@ -166,7 +166,12 @@ RateEstimate MeasureRate(const Problem& problem, const std::vector<CriticalCompo
   const std::vector<double> radius = DefaultRadii(components, *problem.objective, *noise, problem.domain, eta);
   const Eigen::MatrixXd& nodes = costs.path(pair.from, e.path_to).nodes;
   if (std::string why = CheckPath(nodes, components, pair.from, e.path_to, radius); !why.empty()) return Failed(e, why);
-  const RareEventSets sets = MakeSets(components, radius, pair, nodes);
+  // One stationary standard deviation: a third of U_i's radius, or less where U_i's floor (a
+  // hundredth of the distance to the nearest component) made it larger than three.
+  const double spread = NoiseScale(components[pair.from], *problem.objective, *noise, eta);
+  const double start_radius = std::isfinite(spread) && spread > 0 ? std::min(kStartRadiusFraction * radius[pair.from], spread)
+                                                                    : kStartRadiusFraction * radius[pair.from];
+  const RareEventSets sets = MakeSets(components, radius, pair, nodes, start_radius);
   if (std::string why = sets.Validate(static_cast<int>(problem.domain.lower.size())); !why.empty()) {
     return Failed(e, "pair " + Pair(pair) + ": " + why);
   }
