@@ -1,7 +1,8 @@
 // Cost of adaptive multilevel splitting (solver/simulation/splitting.h) against how rare the event
 // is: the tilted double well (THEORY.md case 1), the excursion from A_L to U_q (the barrier top),
 // at step sizes where p = P(reach U_q before A_L) is about 1e-3, 1e-10, 1e-30 and 1e-100
-// (ln p ~ -0.68 / eta). Default options: 16 runs of 100 replicas, 4096 departures.
+// (ln p ~ -0.68 / eta). Default options: 16 runs of 100 replicas, 4096 departures; plain splitting
+// (second argument 0) and importance-sampled along the path (1, splitting.h's tilt).
 // Counters: ln_p, steps (SGD steps: departures and splitting), steps_per_nat = steps / |ln p|
 // (flat means linear cost in log(1/p)), rel_error (95% half-width of ln p / 1.96), and
 // speedup = the direct simulation's steps for the same relative error, loop / (p rel_error^2),
@@ -41,13 +42,15 @@ const Prepared& DoubleWell() {
   return p;
 }
 
-// state.range(0): eta in units of 1e-5.
+// state.range(0): eta in units of 1e-5; state.range(1): 1 for the importance-sampled splitting.
 void BM_SplittingCost(benchmark::State& state) {
   const Prepared& p = DoubleWell();
   const double eta = state.range(0) * 1e-5;
+  RateOptions o;
+  o.tilt = static_cast<double>(state.range(1));
   RateEstimate e;
   for (auto _ : state) {
-    e = MeasureRate(p.problem, p.components, p.costs, {p.left, p.top}, eta, RateOptions{});
+    e = MeasureRate(p.problem, p.components, p.costs, {p.left, p.top}, eta, o);
   }
   if (!e.status.ok() || !e.complete) state.SkipWithError(e.status.ok() ? "incomplete" : e.status.message().c_str());
   const double rel = (e.log_probability_upper - e.log_probability_lower) / 2 / 1.96;
@@ -58,8 +61,11 @@ void BM_SplittingCost(benchmark::State& state) {
   const double direct = e.departures.loop_steps / (std::exp(e.log_probability) * rel * rel);
   state.counters["speedup"] = direct / e.steps;
 }
-// p ~ 1e-3, 1e-6, 1e-10, 1e-30, 1e-100.
-BENCHMARK(BM_SplittingCost)->Arg(9000)->Arg(4600)->Arg(2900)->Arg(990)->Arg(300)->Unit(benchmark::kMillisecond)->Iterations(1);
+// p ~ 1e-3, 1e-6, 1e-10, 1e-30, 1e-100, plain and importance-sampled.
+BENCHMARK(BM_SplittingCost)
+    ->ArgsProduct({{9000, 4600, 2900, 990, 300}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 }  // namespace
 }  // namespace ldsgd
