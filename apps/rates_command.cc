@@ -99,9 +99,9 @@ Action AddRatesCommand(CLI::App& app) {
       ->check(CLI::Range(1L, 1000000000L))
       ->capture_default_str();
   cmd->add_option("--tilt", args->options.tilt,
-                  "Importance sampling inside the splitting (isotropic Gaussian noise): move the noise mean toward\n"
-                  "the reversed gradient flow by this fraction (0: off, 1: full), for landscapes too steep for plain\n"
-                  "splitting (|grad f| / sigma > 3).")
+                  "Importance sampling inside the splitting (isotropic Gaussian noise: the noise mean moved toward the\n"
+                  "reversed gradient flow along the path; finite sums: sample indices drawn from the exponential tilt),\n"
+                  "by this fraction (0: off, 1: full), for landscapes too steep for plain splitting (|grad f| / sigma > 3).")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", args->options.seed, "Random seed (Philox key).");
   cmd->add_option("--threads", args->options.num_threads, "Worker threads (0: all cores); results do not depend on it.")

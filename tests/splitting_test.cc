@@ -189,6 +189,34 @@ TEST(Splitting, DISABLED_AgreesWithDirectSimulationAtEta005) {
   CompareWithDirect(0.05, 1000000000, {0.0, 1.0});
 }
 
+// A finite sum (THEORY.md case 3, batch 1): the importance-sampled draws of sample indices against
+// plain splitting of the same excursions, A_L -> U_R at eta = 0.05.
+TEST(Splitting, FiniteSumTiltAgreesWithPlainSplitting) {
+  const Problem sum = LoadProblem(std::string(LDSGD_DATA_DIR) + "/tilted_double_well_finite_sum.json");
+  const double eta = 0.05;
+  DepartureOptions d;
+  d.step_size = eta;
+  d.departures = 1024;
+  d.keep_points = 1024;
+  d.burn_in = 100;
+  d.seed = 3;
+  const DepartureSample dep = SampleDepartures(sum, Sets(eta), d);
+  ASSERT_TRUE(dep.status.ok()) << dep.status.message();
+  SplittingOptions o;
+  o.step_size = eta;
+  o.seed = 5;
+  const SplittingResult plain = RunSplitting(sum, StraightPath(), Sets(eta), dep.points, o);
+  o.tilt = 1.0;
+  const SplittingResult tilted = RunSplitting(sum, StraightPath(), Sets(eta), dep.points, o);
+  ASSERT_TRUE(plain.status.ok() && plain.complete) << plain.status.message();
+  ASSERT_TRUE(tilted.status.ok() && tilted.complete) << tilted.status.message();
+  const double half = std::hypot(plain.log_upper - plain.log_lower, tilted.log_upper - tilted.log_lower) / 2;
+  EXPECT_NEAR(tilted.log_probability, plain.log_probability, kTestWidth * half)
+      << "plain " << plain.log_probability << " [" << plain.log_lower << ", " << plain.log_upper << "], tilted "
+      << tilted.log_probability << " [" << tilted.log_lower << ", " << tilted.log_upper << "]";
+  EXPECT_LT(tilted.log_probability, -5.0);
+}
+
 TEST(Splitting, IdenticalForAnyThreadCount) {
   const DepartureSample dep = Departures(0.05, 256, 256);
   ASSERT_TRUE(dep.status.ok());

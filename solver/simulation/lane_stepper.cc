@@ -1,5 +1,6 @@
 #include "solver/simulation/lane_stepper.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ldsgd {
@@ -15,16 +16,87 @@ LaneStepper::LaneStepper(const Problem& problem, const SgdNoise& noise, double s
       centre_((problem.domain.lower + problem.domain.upper) / 2),
       bound_((problem.domain.upper - problem.domain.lower) / 2 * divergence_factor),
       g_(static_cast<std::size_t>(d_) * kLaneBlock),
-      failed_(kLaneBlock) {}
+      failed_(kLaneBlock) {
+  if (problem.noise.is_finite_sum() && problem.samples) {
+    samples_ = problem.samples.get();
+    batch_ = problem.noise.batch_size();
+  }
+}
 
-void LaneStepper::SetTilt(double theta, const PathCoordinate* path) {
-  theta_ = sigma_ > 0 && path != nullptr ? theta : 0.0;
+void LaneStepper::SetTilt(double theta, const PathCoordinate* path, PhiloxKey key) {
+  theta_ = (sigma_ > 0 || samples_ != nullptr) && path != nullptr ? theta : 0.0;
   path_ = path;
+  key_ = key;
+}
+
+namespace {
+
+// The root s0 > 0 of psi(s) = log((1/n) sum_k exp(-s a_k / b)) = 0, or 0 when there is none
+// (mean a <= 0: not uphill; all a_k >= 0: nothing pushes uphill). psi is convex with psi(0) = 0
+// and psi'(0) < 0, so Newton from a point where psi > 0 decreases monotonically to the root.
+double TiltRoot(const Eigen::VectorXd& a, double b) {
+  if (!(a.mean() > 0) || !(a.minCoeff() < 0)) return 0.0;
+  const auto psi = [&](double s, double* slope) {
+    const Eigen::ArrayXd e = -s * a.array() / b;
+    const double top = e.maxCoeff();
+    const Eigen::ArrayXd w = (e - top).exp();
+    *slope = -(w * a.array()).sum() / w.sum() / b;
+    return top + std::log(w.sum() / static_cast<double>(a.size()));
+  };
+  double s = b / std::abs(a.minCoeff()), slope = 0.0;
+  for (int k = 0; k < 200 && psi(s, &slope) <= 0; ++k) s *= 2;
+  for (int k = 0; k < 100; ++k) {
+    const double v = psi(s, &slope);
+    if (!(slope > 0) || std::abs(v) < 1e-13) break;
+    s -= v / slope;
+  }
+  return s;
+}
+
+}  // namespace
+
+void LaneStepper::TiltedSampleStep(std::uint32_t id, std::uint64_t step, const double* point, int l,
+                                   double* log_weight) {
+  Eigen::MatrixXd g;
+  samples_->Gradients(point, &g);
+  std::vector<double> t(d_);
+  path_->Tangent(point, t.data());
+  const Eigen::VectorXd a = g.transpose() * Eigen::Map<const Eigen::VectorXd>(t.data(), d_);
+  const int n = static_cast<int>(a.size());
+  const double s = theta_ * TiltRoot(a, batch_);
+  // q_k = exp(-s a_k / b) / Z, as a cumulative distribution (scaled by the largest exponent).
+  const Eigen::ArrayXd e = -s * a.array() / batch_;
+  const double top = e.maxCoeff();
+  Eigen::ArrayXd q = (e - top).exp();
+  const double z = q.sum();
+  std::vector<double> cumulative(n);
+  double running = 0.0;
+  for (int k = 0; k < n; ++k) cumulative[k] = (running += q[k] / z);
+  Eigen::VectorXd sum = Eigen::VectorXd::Zero(d_);
+  for (int j = 0; j < batch_; ++j) {
+    const auto w = PhiloxBlock(key_, id, step, static_cast<std::uint32_t>(j));
+    const double u = ((static_cast<std::uint64_t>(w[0]) << 21) ^ w[1]) * 0x1.0p-53;
+    const int k = std::min<int>(n - 1, static_cast<int>(std::upper_bound(cumulative.begin(), cumulative.end(), u) -
+                                                        cumulative.begin()));
+    sum += g.col(k);
+    *log_weight += std::log(z / n) - (e[k] - top);  // log(1 / (n q_k))
+  }
+  sum /= batch_;
+  for (int i = 0; i < d_; ++i) g_[i * kLaneBlock + l] = sum[i];
 }
 
 void LaneStepper::Step(std::uint32_t first_id, int count, std::uint64_t step, double* x, bool* bad,
                        double* log_weight) {
   if (theta_ == 0.0) return Step(first_id, count, step, x, bad);
+  if (samples_ != nullptr) {
+    std::vector<double> point(d_);
+    for (int l = 0; l < count; ++l) {
+      bad[l] = false;
+      for (int i = 0; i < d_; ++i) point[i] = x[i * kLaneBlock + l];
+      TiltedSampleStep(first_id + static_cast<std::uint32_t>(l), step, point.data(), l, log_weight + l);
+    }
+    return Move(count, x, bad);
+  }
   std::fill(failed_.begin(), failed_.end(), NoiseFailure::kNone);
   const ChainBlock block{first_id, count, kLaneBlock, step, x};
   noise_.StochasticGradient(block, g_.data(), failed_.data(), &scratch_);

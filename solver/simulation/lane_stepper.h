@@ -41,7 +41,15 @@ class LaneStepper {
   // the drawn noise before the shift; along the path the sum telescopes to about
   // -2 (f(end) - f(start)) / (eta sigma^2), which keeps its variance small. theta = 0 turns it
   // off; `path` must outlive the stepper.
-  void SetTilt(double theta, const PathCoordinate* path);
+  //
+  // For a finite sum (batch b) the noise cannot be shifted: the sample indices are drawn instead
+  // from q_k = exp(-s a_k / b) / Z(s), a_k = g_k(x) . t, the exponential tilt of the finite sum's
+  // Hamiltonian (THEORY.md section 2), with s = theta s0 and s0 > 0 the root of
+  // (1/n) sum_k exp(-s0 a_k / b) = 1 (H = 0: the tilt under which the chain climbs along t as the
+  // large-deviation optimal path does). Each draw adds log(1 / (n q_k)) to log_weight. This costs
+  // the n sample gradients per step; where no sample can push uphill (all a_k >= 0) or the step
+  // goes downhill, q is uniform. `key` keys these draws (the noise's own stream is not used).
+  void SetTilt(double theta, const PathCoordinate* path, PhiloxKey key = {});
   bool tilted() const { return theta_ != 0.0; }
   void Step(std::uint32_t first_id, int count, std::uint64_t step, double* x, bool* bad, double* log_weight);
 
@@ -53,6 +61,11 @@ class LaneStepper {
   const Objective& objective_;
   double sigma_ = 0.0, theta_ = 0.0;
   const PathCoordinate* path_ = nullptr;
+  const FiniteSum* samples_ = nullptr;
+  int batch_ = 0;
+  PhiloxKey key_;
+  // The finite sum's tilted step for lane l (SetTilt).
+  void TiltedSampleStep(std::uint32_t id, std::uint64_t step, const double* point, int l, double* log_weight);
   std::vector<double> grad_;
   double eta_;
   int d_;

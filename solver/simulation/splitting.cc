@@ -22,6 +22,8 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Philox streams of the runs: run m is MixSeed(seed, kRunStream + m).
 constexpr std::uint64_t kRunStream = 0x616d7300;  // "ams"
+// Streams of a finite sum's tilted index draws (lane_stepper.h), run m: kTiltStream + m.
+constexpr std::uint64_t kTiltStream = 0x74696c00;  // "til"
 // The reserved trajectory id of the survivor draws (trajectories are numbered from 0 up).
 constexpr std::uint32_t kChoiceId = 0xFFFFFFFFu;
 // Default k: a tenth of the replicas (resimulated together as one batch), at most one block.
@@ -48,7 +50,7 @@ class Run {
     Status status;
     noise_ = MakeSgdNoise(problem, MixSeed(o.seed, kRunStream + index), &status);
     stepper_ = std::make_unique<LaneStepper>(problem, *noise_, o.step_size, o.divergence_factor);
-    stepper_->SetTilt(o.tilt, &xi_);
+    stepper_->SetTilt(o.tilt, &xi_, KeyFromSeed(MixSeed(o.seed, kTiltStream + index)));
   }
 
   // Runs the algorithm; false with *error set when an excursion exceeded its step limit.
@@ -315,7 +317,9 @@ SplittingResult RunSplitting(const Problem& problem, const PathCoordinate& xi, c
   std::string why = sets.Validate(d);
   if (why.empty() && xi.dimension() != d) why = "the reaction coordinate's path has the wrong dimension";
   if (why.empty()) why = ValidateStarts(starts, d);
-  if (why.empty() && o.tilt > 0 && !problem.noise.is_isotropic()) why = "importance sampling (tilt) needs isotropic Gaussian noise";
+  if (why.empty() && o.tilt > 0 && !problem.noise.is_isotropic() && !problem.noise.is_finite_sum()) {
+    why = "importance sampling (tilt) needs isotropic Gaussian noise or a finite sum";
+  }
   if (!why.empty()) {
     out.status = Status(StatusCode::kInvalidInput, why);
     return out;

@@ -59,8 +59,8 @@ struct SplittingOptions {
   // SGD steps one run may take; a run that needs more stops incomplete (no estimate). 0 = no cap.
   double max_steps_per_run = 0.0;
   double divergence_factor = 10.0;
-  // Importance sampling inside the splitting (isotropic Gaussian noise only): the noise mean is
-  // moved toward the reversed gradient flow by this fraction (lane_stepper.h), each replica
+  // Importance sampling inside the splitting (isotropic Gaussian noise, or a finite sum's sample
+  // draws, lane_stepper.h): the noise is tilted toward the climb along the path by this fraction, each replica
   // carries its likelihood ratio, and p_hat = prod (1 - K_q/N) x (sum of the ratios of the
   // replicas in B) / N, still unbiased (the generalized algorithm estimates the mean of any
   // functional of the stopped path). 1 makes climbing a well as likely as falling: the remedy

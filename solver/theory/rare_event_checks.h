@@ -10,11 +10,12 @@
 // Splitting resolves a rare event only as a product of conditional probabilities each above
 // about 1/N; in discrete time a step that climbs against the drift at x needs a noise of
 // g(x) = (grad f . t) / sqrt(t^T Sigma t) standard deviations along the path's tangent t, an
-// event of probability Phi(-g) whatever eta is. For isotropic Gaussian noise the splitting is
-// importance-sampled (kRareTilt, lane_stepper.h): the noise mean follows the reversed gradient
-// flow along the path, which makes climbing as likely as falling. For other noise, where g exceeds
-// kMaxUphillSigmas on the path the check is inconclusive and says so, instead of running a
-// sampler that cannot converge.
+// event of probability Phi(-g) whatever eta is. For isotropic Gaussian noise and finite sums the
+// splitting is importance-sampled (kRareTilt, lane_stepper.h): the noise mean follows the reversed
+// gradient flow along the path, or the sample indices are drawn from the finite sum's exponential
+// tilt, which makes climbing as likely as falling. For other noise (anisotropic or state-dependent
+// covariances), where g exceeds kMaxUphillSigmas on the path the check is inconclusive and says
+// so, instead of running a sampler that cannot converge.
 #ifndef LDSGD_SOLVER_THEORY_RARE_EVENT_CHECKS_H_
 #define LDSGD_SOLVER_THEORY_RARE_EVENT_CHECKS_H_
 

@@ -52,8 +52,8 @@ struct RateOptions {
   int chains = 64;         // departure chains
   long max_steps_per_chain = 2000000;  // departure chains: no departure in this many is an error
   double max_splitting_steps = 0.0;    // per splitting run; 0 = no cap
-  // Importance sampling toward the reversed gradient flow inside the splitting (splitting.h;
-  // isotropic Gaussian noise only): 0 = plain splitting, 1 = full reversal.
+  // Importance sampling inside the splitting (splitting.h, lane_stepper.h; isotropic Gaussian
+  // noise or a finite sum): 0 = plain splitting, 1 = the full optimal tilt along the path.
   double tilt = 0.0;
   std::uint64_t seed = 0;
   int num_threads = 0;
