@@ -17,6 +17,8 @@ LaneStepper::LaneStepper(const Problem& problem, const SgdNoise& noise, double s
       bound_((problem.domain.upper - problem.domain.lower) / 2 * divergence_factor),
       g_(static_cast<std::size_t>(d_) * kLaneBlock),
       failed_(kLaneBlock) {
+  point_.resize(d_);
+  tangent_.resize(d_);
   if (problem.noise.is_finite_sum() && problem.samples) {
     samples_ = problem.samples.get();
     batch_ = problem.noise.batch_size();
@@ -57,11 +59,11 @@ double TiltRoot(const Eigen::VectorXd& a, double b) {
 
 void LaneStepper::TiltedSampleStep(std::uint32_t id, std::uint64_t step, const double* point, int l,
                                    double* log_weight) {
-  Eigen::MatrixXd g;
+  Eigen::MatrixXd& g = sample_gradients_;
   samples_->Gradients(point, &g);
-  std::vector<double> t(d_);
-  path_->Tangent(point, t.data());
-  const Eigen::VectorXd a = g.transpose() * Eigen::Map<const Eigen::VectorXd>(t.data(), d_);
+  path_->Tangent(point, tangent_.data());
+  Eigen::VectorXd& a = climb_;
+  a.noalias() = g.transpose() * Eigen::Map<const Eigen::VectorXd>(tangent_.data(), d_);
   const int n = static_cast<int>(a.size());
   const double s = theta_ * TiltRoot(a, batch_);
   // q_k = exp(-s a_k / b) / Z, as a cumulative distribution (scaled by the largest exponent).
@@ -69,7 +71,8 @@ void LaneStepper::TiltedSampleStep(std::uint32_t id, std::uint64_t step, const d
   const double top = e.maxCoeff();
   Eigen::ArrayXd q = (e - top).exp();
   const double z = q.sum();
-  std::vector<double> cumulative(n);
+  std::vector<double>& cumulative = cumulative_;
+  cumulative.resize(n);
   double running = 0.0;
   for (int k = 0; k < n; ++k) cumulative[k] = (running += q[k] / z);
   Eigen::VectorXd sum = Eigen::VectorXd::Zero(d_);
@@ -89,11 +92,10 @@ void LaneStepper::Step(std::uint32_t first_id, int count, std::uint64_t step, do
                        double* log_weight) {
   if (theta_ == 0.0) return Step(first_id, count, step, x, bad);
   if (samples_ != nullptr) {
-    std::vector<double> point(d_);
     for (int l = 0; l < count; ++l) {
       bad[l] = false;
-      for (int i = 0; i < d_; ++i) point[i] = x[i * kLaneBlock + l];
-      TiltedSampleStep(first_id + static_cast<std::uint32_t>(l), step, point.data(), l, log_weight + l);
+      for (int i = 0; i < d_; ++i) point_[i] = x[i * kLaneBlock + l];
+      TiltedSampleStep(first_id + static_cast<std::uint32_t>(l), step, point_.data(), l, log_weight + l);
     }
     return Move(count, x, bad);
   }
@@ -102,7 +104,8 @@ void LaneStepper::Step(std::uint32_t first_id, int count, std::uint64_t step, do
   noise_.StochasticGradient(block, g_.data(), failed_.data(), &scratch_);
   objective_.GradientBatch(count, x, kLaneBlock, grad_.data());
   const double s2 = sigma_ * sigma_;
-  std::vector<double> point(d_), t(d_);
+  std::vector<double>& point = point_;
+  std::vector<double>& t = tangent_;
   for (int l = 0; l < count; ++l) {
     bad[l] = failed_[l] != NoiseFailure::kNone;
     for (int i = 0; i < d_; ++i) point[i] = x[i * kLaneBlock + l];

@@ -64,6 +64,10 @@ class LaneStepper {
   const FiniteSum* samples_ = nullptr;
   int batch_ = 0;
   PhiloxKey key_;
+  // Scratch of the tilted steps, sized once (they run once per lane and step).
+  std::vector<double> point_, tangent_, cumulative_;
+  Eigen::MatrixXd sample_gradients_;
+  Eigen::VectorXd climb_;
   // The finite sum's tilted step for lane l (SetTilt).
   void TiltedSampleStep(std::uint32_t id, std::uint64_t step, const double* point, int l, double* log_weight);
   std::vector<double> grad_;

@@ -99,7 +99,7 @@ class Checker {
     c.name = t.name;
     c.method = "rare-event";
     c.predicted = t.predicted;
-    const int to = t.pair.to >= 0 ? t.pair.to : CheapestExit(t.pair.from);
+    const int to = t.pair.to >= 0 ? t.pair.to : CheapestExit(paths_.costs, t.pair.from);
     if (to < 0) return Inconclusive(c, "no finite-cost path out of the component");
     const TransitionPath& path = paths_.path(t.pair.from, to);
     const double eta_max = std::min(t.planned / kRareMinRatio, kRareDiscrete / LocalLambda(components_, path));
@@ -169,13 +169,6 @@ class Checker {
     char b[32];
     std::snprintf(b, sizeof b, "%.3g", v);
     return b;
-  }
-  int CheapestExit(int i) const {
-    int best = -1;
-    for (int k = 0; k < paths_.costs.rows(); ++k) {
-      if (k != i && std::isfinite(paths_.costs(i, k)) && (best < 0 || paths_.costs(i, k) < paths_.costs(i, best))) best = k;
-    }
-    return best;
   }
   // The splitting runs stop incomplete (deterministically, by a step cap) when they would exceed
   // `seconds` at the last measured rate (kAssumedRate before any).

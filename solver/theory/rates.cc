@@ -26,16 +26,6 @@ std::string Pair(RatePair p) {
   return std::to_string(p.from) + (p.to >= 0 ? " -> " + std::to_string(p.to) : " -> exit");
 }
 
-// The component whose path guides the exit from i: the cheapest finite B_ik (first on ties).
-int CheapestExit(const TransitionCosts& costs, int i) {
-  int best = -1;
-  for (int k = 0; k < costs.costs.rows(); ++k) {
-    if (k == i || !std::isfinite(costs.costs(i, k))) continue;
-    if (best < 0 || costs.costs(i, k) < costs.costs(i, best)) best = k;
-  }
-  return best;
-}
-
 // The sampled point of K_c nearest to x (a non-isolated component, e.g. a ring of minima, is the
 // set of its points; an isolated one is its point).
 const Eigen::VectorXd& NearestPoint(const CriticalComponent& c, const Eigen::VectorXd& x) {
@@ -129,6 +119,15 @@ void Combine(RateEstimate* e) {
 
 }  // namespace
 
+int CheapestExit(const Eigen::MatrixXd& costs, int i) {
+  int best = -1;
+  for (int k = 0; k < costs.rows(); ++k) {
+    if (k == i || !std::isfinite(costs(i, k))) continue;
+    if (best < 0 || costs(i, k) < costs(i, best)) best = k;
+  }
+  return best;
+}
+
 Status RateOptions::Validate() const {
   std::ostringstream why;
   if (replicas < 2) why << "replicas = " << replicas << " (must be >= 2)";
@@ -156,7 +155,7 @@ RateEstimate MeasureRate(const Problem& problem, const std::vector<CriticalCompo
   }
   if (pair.from == pair.to) return Failed(e, "pair " + Pair(pair) + ": a transition needs two different components");
   if (!(eta > 0) || !std::isfinite(eta)) return Failed(e, "the step size must be positive");
-  e.path_to = pair.to >= 0 ? pair.to : CheapestExit(costs, pair.from);
+  e.path_to = pair.to >= 0 ? pair.to : CheapestExit(costs.costs, pair.from);
   if (e.path_to < 0 || !std::isfinite(costs.costs(pair.from, e.path_to))) {
     return Failed(e, "pair " + Pair(pair) + ": no finite-cost path (B = +inf), SGD cannot make this transition at leading order");
   }

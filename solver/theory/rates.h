@@ -81,6 +81,10 @@ struct RateEstimate {
   double seconds = 0.0;
 };
 
+// The component whose minimum-action path guides the exit from i: the cheapest finite B_ik (the
+// first on ties), -1 when every B_ik is +inf.
+int CheapestExit(const Eigen::MatrixXd& costs, int i);
+
 // The rate of `pair` at step size eta. `costs` must hold the paths of the analysis of the same
 // components. Problems with a pair (same component, out of range, no finite-cost path, a path
 // that is cut short or not finite, an empty target) come back as a failed status naming them.
