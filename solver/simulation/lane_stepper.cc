@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "solver/noise/finite_sum_cost.h"
+
 namespace ldsgd {
 
 LaneStepper::LaneStepper(const Problem& problem, const SgdNoise& noise, double step_size,
@@ -29,52 +31,50 @@ void LaneStepper::SetTilt(double theta, const PathCoordinate* path, PhiloxKey ke
   theta_ = (sigma_ > 0 || samples_ != nullptr) && path != nullptr ? theta : 0.0;
   path_ = path;
   key_ = key;
+  if (theta_ != 0.0 && samples_ != nullptr) TableMomentum();
 }
 
-namespace {
-
-// The root s0 > 0 of psi(s) = log((1/n) sum_k exp(-s a_k / b)) = 0, or 0 when there is none
-// (mean a <= 0: not uphill; all a_k >= 0: nothing pushes uphill). psi is convex with psi(0) = 0
-// and psi'(0) < 0, so Newton from a point where psi > 0 decreases monotonically to the root.
-double TiltRoot(const Eigen::VectorXd& a, double b) {
-  if (!(a.mean() > 0) || !(a.minCoeff() < 0)) return 0.0;
-  const auto psi = [&](double s, double* slope) {
-    const Eigen::ArrayXd e = -s * a.array() / b;
-    const double top = e.maxCoeff();
-    const Eigen::ArrayXd w = (e - top).exp();
-    *slope = -(w * a.array()).sum() / w.sum() / b;
-    return top + std::log(w.sum() / static_cast<double>(a.size()));
-  };
-  double s = b / std::abs(a.minCoeff()), slope = 0.0;
-  for (int k = 0; k < 200 && psi(s, &slope) <= 0; ++k) s *= 2;
-  for (int k = 0; k < 100; ++k) {
-    const double v = psi(s, &slope);
-    if (!(slope > 0) || std::abs(v) < 1e-13) break;
-    s -= v / slope;
+void LaneStepper::TableMomentum() {
+  const int d = d_;
+  momentum_.setZero(kMomentumNodes + 1, d);
+  const FiniteSumCost cost(nullptr, batch_);
+  Eigen::VectorXd x(d), t(d), phi(d), weights;
+  for (int m = 0; m <= kMomentumNodes; ++m) {
+    path_->PointAt(static_cast<double>(m) / kMomentumNodes, x.data(), t.data());
+    samples_->Gradients(x.data(), &sample_gradients_);
+    double value = 0.0, mu = 0.0;
+    int outer = 0, inner = 0;
+    const FiniteSumCost::Status status =
+        cost.SupportFunction(sample_gradients_, t, &value, &phi, &mu, &weights, &outer, &inner);
+    // Infinite (no sample moves along t) or unsolved: no tilt there, SGD's own draws.
+    if (status == FiniteSumCost::Status::kFinite && phi.allFinite()) momentum_.row(m) = theta_ * phi.transpose();
   }
-  return s;
 }
-
-}  // namespace
 
 void LaneStepper::TiltedSampleStep(std::uint32_t id, std::uint64_t step, const double* point, int l,
                                    double* log_weight) {
   Eigen::MatrixXd& g = sample_gradients_;
   samples_->Gradients(point, &g);
-  path_->Tangent(point, tangent_.data());
-  Eigen::VectorXd& a = climb_;
-  a.noalias() = g.transpose() * Eigen::Map<const Eigen::VectorXd>(tangent_.data(), d_);
-  const int n = static_cast<int>(a.size());
-  const double s = theta_ * TiltRoot(a, batch_);
-  // q_k = exp(-s a_k / b) / Z, as a cumulative distribution (scaled by the largest exponent).
-  const Eigen::ArrayXd e = -s * a.array() / batch_;
+  const double xi = (*path_)(point) * kMomentumNodes;
+  const int m = std::min(kMomentumNodes - 1, static_cast<int>(xi));
+  const double frac = xi - m;
+  const int n = static_cast<int>(g.cols());
+  // e_k = -<phi, g_k>, phi interpolated between the tabled nodes m and m + 1.
+  Eigen::VectorXd& e = exponent_;
+  e.resize(n);
+  for (int i = 0; i < d_; ++i) tangent_[i] = (1 - frac) * momentum_(m, i) + frac * momentum_(m + 1, i);
+  for (int k = 0; k < n; ++k) {
+    double s = 0.0;
+    for (int i = 0; i < d_; ++i) s -= g(i, k) * tangent_[i];
+    e[k] = s;
+  }
+  // q_k = exp(e_k) / Z, as a cumulative distribution (scaled by the largest exponent).
   const double top = e.maxCoeff();
-  Eigen::ArrayXd q = (e - top).exp();
-  const double z = q.sum();
+  double z = 0.0;
   std::vector<double>& cumulative = cumulative_;
   cumulative.resize(n);
-  double running = 0.0;
-  for (int k = 0; k < n; ++k) cumulative[k] = (running += q[k] / z);
+  for (int k = 0; k < n; ++k) cumulative[k] = (z += std::exp(e[k] - top));
+  for (int k = 0; k < n; ++k) cumulative[k] /= z;
   Eigen::VectorXd sum = Eigen::VectorXd::Zero(d_);
   for (int j = 0; j < batch_; ++j) {
     const auto w = PhiloxBlock(key_, id, step, static_cast<std::uint32_t>(j));

@@ -18,6 +18,9 @@ namespace ldsgd {
 
 // Lanes per block: the stride of the structure-of-arrays state (the expression engine's batch).
 inline constexpr int kLaneBlock = 64;
+// Points of equal progress at which a finite sum's tilt is tabled (SetTilt): phi* varies on the
+// scale of the path's features, which 65 nodes resolve (path_coordinate.h).
+inline constexpr int kMomentumNodes = 64;
 
 class LaneStepper {
  public:
@@ -43,12 +46,19 @@ class LaneStepper {
   // off; `path` must outlive the stepper.
   //
   // For a finite sum (batch b) the noise cannot be shifted: the sample indices are drawn instead
-  // from q_k = exp(-s a_k / b) / Z(s), a_k = g_k(x) . t, the exponential tilt of the finite sum's
-  // Hamiltonian (THEORY.md section 2), with s = theta s0 and s0 > 0 the root of
-  // (1/n) sum_k exp(-s0 a_k / b) = 1 (H = 0: the tilt under which the chain climbs along t as the
-  // large-deviation optimal path does). Each draw adds log(1 / (n q_k)) to log_weight. This costs
-  // the n sample gradients per step; where no sample can push uphill (all a_k >= 0) or the step
-  // goes downhill, q is uniform. `key` keys these draws (the noise's own stream is not used).
+  // from the exponential tilt q_k = exp(-<phi, g_k(x)>) / Z(x) of the finite sum's Hamiltonian
+  // (THEORY.md section 2), with phi = theta phi*(xi(x)): phi* is the optimal momentum (per draw,
+  // theta / b) of the minimum-action path at the point of the path with the same progress xi,
+  // the maximizer of <t, phi> subject to G(phi) = log mean_k exp(-<phi, g_k>) <= 0 for the path's
+  // tangent t (finite_sum_cost.h). Under it the mean step -E_q g is along t and the tilted chain
+  // follows the path uphill as the large-deviation optimal path does (on the path phi* is the
+  // gradient of the quasi-potential over b, which the importance-sampling theory of Dupuis and
+  // Wang names the optimal tilt); off the path SGD's own restoring drift remains. phi* is tabled at
+  // kMomentumNodes + 1 points of equal progress once per SetTilt and interpolated; it is zero where
+  // the path runs downhill (the gradient flow costs nothing) and where no tilt moves along t. Each
+  // draw adds log(1 / (n q_k)) to log_weight, so the estimate stays unbiased whatever phi is. This
+  // costs the n sample gradients per step. `key` keys these draws (the noise's own stream is not
+  // used).
   void SetTilt(double theta, const PathCoordinate* path, PhiloxKey key = {});
   bool tilted() const { return theta_ != 0.0; }
   void Step(std::uint32_t first_id, int count, std::uint64_t step, double* x, bool* bad, double* log_weight);
@@ -67,7 +77,10 @@ class LaneStepper {
   // Scratch of the tilted steps, sized once (they run once per lane and step).
   std::vector<double> point_, tangent_, cumulative_;
   Eigen::MatrixXd sample_gradients_;
-  Eigen::VectorXd climb_;
+  Eigen::VectorXd exponent_;
+  // theta phi* at progress m / kMomentumNodes, row m (finite sums).
+  Eigen::MatrixXd momentum_;
+  void TableMomentum();
   // The finite sum's tilted step for lane l (SetTilt).
   void TiltedSampleStep(std::uint32_t id, std::uint64_t step, const double* point, int l, double* log_weight);
   std::vector<double> grad_;

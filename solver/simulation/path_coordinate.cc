@@ -139,4 +139,18 @@ void PathCoordinate::Tangent(const double* x, double* t) const {
   for (int i = 0; i < dimension_; ++i) t[i] = (a[dimension_ + i] - a[i]) * scale;
 }
 
+void PathCoordinate::PointAt(double xi, double* x, double* t) const {
+  const double s = std::clamp(xi, 0.0, 1.0);
+  std::size_t k = 0;
+  while (k + 2 < arc_.size() && arc_[k + 1] < s) ++k;
+  const double span = arc_[k + 1] - arc_[k];
+  const double w = span > 0 ? std::clamp((s - arc_[k]) / span, 0.0, 1.0) : 0.0;
+  const double* a = &points_[k * dimension_];
+  const double scale = std::sqrt(inverse_[k]);
+  for (int i = 0; i < dimension_; ++i) {
+    x[i] = a[i] + w * (a[dimension_ + i] - a[i]);
+    t[i] = (a[dimension_ + i] - a[i]) * scale;
+  }
+}
+
 }  // namespace ldsgd

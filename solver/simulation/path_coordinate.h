@@ -42,6 +42,9 @@ class PathCoordinate {
   double operator()(const double* x) const;
   // The unit tangent of the path at the foot of x (toward the end), written to t (dimension()).
   void Tangent(const double* x, double* t) const;
+  // The point of the path at progress xi in [0, 1] (arc fraction) and the unit tangent of the
+  // segment holding it, each written to dimension() values.
+  void PointAt(double xi, double* x, double* t) const;
   double length() const { return length_; }
   int dimension() const { return dimension_; }
   int nodes() const { return static_cast<int>(arc_.size()); }
