@@ -23,6 +23,8 @@ Action AddSimulateCommand(CLI::App& app);
 Action AddVerifyCommand(CLI::App& app);
 Action AddStabilityCommand(CLI::App& app);
 Action AddRatesCommand(CLI::App& app);
+Action AddReportCommand(CLI::App& app);
+Action AddPlotCommand(CLI::App& app);
 
 }  // namespace ldsgd
 

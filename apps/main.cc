@@ -31,13 +31,15 @@ int main(int argc, char** argv) {
   const ldsgd::Action verify = ldsgd::AddVerifyCommand(app);
   const ldsgd::Action stability = ldsgd::AddStabilityCommand(app);
   const ldsgd::Action rates = ldsgd::AddRatesCommand(app);
+  const ldsgd::Action report = ldsgd::AddReportCommand(app);
+  const ldsgd::Action plot = ldsgd::AddPlotCommand(app);
   // CLI11 would say only "A subcommand is required".
   const std::string first = argc > 1 ? argv[1] : "";
   const std::vector<std::string> commands = {"analyze", "critical", "actions", "energies", "simulate", "verify",
-                                             "stability", "rates"};
+                                             "stability", "rates", "report", "plot"};
   if (!first.empty() && first[0] != '-' && std::find(commands.begin(), commands.end(), first) == commands.end()) {
     std::cerr << "ldsgd: error: unknown command '" << argv[1]
-              << "' (commands: analyze, critical, actions, energies, simulate, verify, stability, rates)\n";
+              << "' (commands: analyze, critical, actions, energies, simulate, verify, stability, rates, report, plot)\n";
     return ldsgd::kExitBadInput;
   }
   try {
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("verify")) return verify();
     if (app.got_subcommand("stability")) return stability();
     if (app.got_subcommand("rates")) return rates();
+    if (app.got_subcommand("report")) return report();
+    if (app.got_subcommand("plot")) return plot();
   } catch (const ldsgd::InputError& e) {
     std::cerr << "ldsgd: error: " << e.what() << "\n";
     return ldsgd::kExitBadInput;

@@ -36,9 +36,13 @@ bool IsOutputName(const fs::path& relative) {
   static const std::set<std::string> kTop = {"report.json",     "graph.dot",      "graph.graphml",
                                              "costs.json",      "critical.json",  "simulation.json",
                                              "stability.json",  "stability.csv",  "verify.json",
-                                             "rates.json"};
+                                             "rates.json",      "figures.json",   "report.html"};
   const std::string name = relative.filename().string();
-  if (relative.parent_path().empty()) return kTop.count(name) > 0 || name == "paths";
+  if (relative.parent_path().empty()) return kTop.count(name) > 0 || name == "paths" || name == "figures";
+  if (relative.parent_path() == "figures") {
+    const std::string ext = relative.extension().string();
+    return ext == ".png" || ext == ".svg" || ext == ".pdf";
+  }
   return relative.parent_path() == "paths" && name.find("_to_") != std::string::npos &&
          relative.extension() == ".csv";
 }

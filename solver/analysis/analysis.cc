@@ -1,5 +1,9 @@
 #include "solver/analysis/analysis.h"
 
+#include <cmath>
+
+#include "graph/cycle_tree.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -115,6 +119,24 @@ std::string AnalysisSummary::FullReport() const {
   return out;
 }
 
+namespace {
+
+// Freidlin's cycle hierarchy (graph/cycle_tree.h) for the report's figures; null heights are +inf.
+nlohmann::json CycleTreeJson(const Eigen::MatrixXd& costs) {
+  const CycleTree tree = BuildCycleTree(costs);
+  if (!tree.status.ok()) return nullptr;
+  const auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const CycleNode& n : tree.nodes) {
+    nodes.push_back({{"members", n.members}, {"children", n.children}, {"parent", n.parent}, {"level", n.level},
+                     {"bottom", n.bottom}, {"exit_cost", finite(n.exit_cost)}, {"exit_to", n.exit_to},
+                     {"exit_height", finite(n.exit_height)}, {"height", finite(n.height)}});
+  }
+  return {{"nodes", nodes}, {"roots", tree.roots}};
+}
+
+}  // namespace
+
 nlohmann::json ToJson(const Problem& problem, const Analysis& a, const AnalysisSummary& summary) {
   nlohmann::json report = ToJson(a.costs);
   report["problem"] = problem.name;  // as AddProblem (reports.h) does
@@ -123,6 +145,7 @@ nlohmann::json ToJson(const Problem& problem, const Analysis& a, const AnalysisS
   report["energies"] = VectorOrNulls(a.energies.relative);
   report["ground_states"] = a.energies.ground_states;
   report["trees"] = a.energies.trees;
+  if (a.costs.costs.size() > 0) report["cycle_tree"] = CycleTreeJson(a.costs.costs);
   report["predictions"] = ToJson(a.predictions);
   report["predictions"]["reliable"] = a.assumptions.predictions_reliable();
   if (!a.assumptions.predictions_reliable()) {

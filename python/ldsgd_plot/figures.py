@@ -1,0 +1,291 @@
+"""One function per figure; each takes an output folder and returns a matplotlib Figure, or raises
+data.Missing saying why there is nothing to draw."""
+import math
+import textwrap
+
+import matplotlib
+import matplotlib.colors
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ldsgd_plot import data  # noqa: E402
+
+# Okabe-Ito: distinguishable under the common colour-vision deficiencies.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+TYPE_STYLE = {
+    "minimum": dict(marker="o", color="#0072B2", label="minimum"),
+    "saddle": dict(marker="X", color="#E69F00", label="saddle"),
+    "maximum": dict(marker="^", color="#D55E00", label="maximum"),
+    "degenerate": dict(marker="D", color="#777777", label="degenerate"),
+}
+PAPER = (6.4, 4.8)  # inches: a single column at 10 pt text is readable at this size
+
+
+def _style():
+    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8,
+                         "figure.dpi": 110, "savefig.dpi": 150})
+
+
+def _type_label(c):
+    if c["type"] == "saddle":
+        return f"saddle (index {c['index']})"
+    return c["type"]
+
+
+def _project(grid, point):
+    """Coordinates of a point in the figure's frame: the box (d <= 2) or the principal plane."""
+    if grid["kind"] == "plane":
+        o = np.asarray(grid["origin"])
+        a, b = (np.asarray(v) for v in grid["axes"])
+        r = np.asarray(point) - o
+        return float(r @ a), float(r @ b)
+    if grid["kind"] == "line":
+        return float(point[0]), None
+    return float(point[0]), float(point[1])
+
+
+def landscape(folder):
+    """f over the box (d = 1, 2) or the principal plane (d >= 3), components by type, ground states
+    ringed, the ground states' optimal-tree paths labelled with B."""
+    _style()
+    report = data.load(folder, "report.json")
+    figdata = data.load(folder, "figures.json")
+    grid = figdata["grid"]
+    if grid["kind"] == "none":
+        raise data.Missing(grid.get("why", "no grid"))
+    ground = set(report["ground_states"])
+    fig, ax = plt.subplots(figsize=(PAPER[0], PAPER[1] * 1.15))
+    variables = report.get("variables") or []
+    if grid["kind"] == "line":
+        x = np.asarray(grid["x"], float)
+        f = np.asarray([np.nan if v is None else v for v in grid["f"]], float)
+        ax.plot(x, f, color="#000000", lw=1.2, label="f")
+        ax.set_xlabel(variables[0] if variables else "x")
+        ax.set_ylabel("f")
+    else:
+        u = np.asarray(grid["x"] if grid["kind"] == "box" else grid["u"], float)
+        v = np.asarray(grid["y"] if grid["kind"] == "box" else grid["v"], float)
+        f = np.asarray([[np.nan if z is None else z for z in row] for row in grid["f"]], float)
+        # Levels evenly spaced in log(f - min f + delta), delta 2% of the range: finer near
+        # the minima and saddles, where the wells and barriers are, coarse over the walls of the box.
+        finite = f[np.isfinite(f)]
+        low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        delta = max(high - low, 1e-300) * 0.02
+        levels = low - delta + delta * np.exp(np.linspace(0, np.log((high - low + delta) / delta), 31))
+        levels[0], levels[-1] = low, high
+        norm = matplotlib.colors.BoundaryNorm(levels, ncolors=256)
+        cs = ax.contourf(u, v, f, levels=levels, cmap="cividis", norm=norm)
+        ax.contour(u, v, f, levels=levels, colors="white", linewidths=0.3, alpha=0.5)
+        bar = fig.colorbar(cs, ax=ax, label="f (levels finer near the minimum)")
+        bar.set_ticks(levels[::5])
+        bar.ax.set_yticklabels([f"{t:.4g}" for t in levels[::5]])
+        if grid["kind"] == "box":
+            ax.set_xlabel(variables[0] if len(variables) > 0 else "x1")
+            ax.set_ylabel(variables[1] if len(variables) > 1 else "x2")
+        else:
+            ax.set_xlabel("first principal axis")
+            ax.set_ylabel("second principal axis")
+        ax.set_aspect("equal", adjustable="box")
+    # Paths of the ground states' optimal trees: climbing ones (B > 0) solid and labelled with B at
+    # their highest point (the barrier), the zero-cost descents from saddles and maxima dashed.
+    labelled = []
+    for prof in figdata.get("profiles", []):
+        path = next((p for p in report["paths"] if p["from"] == prof["from"] and p["to"] == prof["to"]), None)
+        if path is None or not path["nodes"]:
+            continue
+        pts = [_project(grid, n) for n in path["nodes"]]
+        px = [p[0] for p in pts]
+        py = [p[1] for p in pts] if grid["kind"] != "line" else prof["f"]
+        b = prof["cost"]
+        climbing = b is None or b > 0
+        ax.plot(px, py, color="#CC79A7", lw=1.8 if climbing else 1.0, ls="-" if climbing else "--",
+                label=("optimal-tree path (B > 0)" if climbing else "zero-cost descent") if climbing not in labelled else None)
+        if climbing not in labelled:
+            labelled.append(climbing)
+        if not climbing:
+            continue
+        top = int(np.nanargmax(np.asarray(prof["f"], float)))
+        text = f"B={b:.4g}" if b is not None else "B=inf"
+        ax.annotate(text, (px[top], py[top]), textcoords="offset points", xytext=(6, -12), fontsize=7,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+    seen = set()
+    for c in report["components"]:
+        style = TYPE_STYLE.get(c["type"], TYPE_STYLE["degenerate"])
+        pts = [c["point"]]
+        for s in figdata.get("sets", []):
+            if s["id"] == c["id"]:
+                pts = s["points"]
+        xy = [_project(grid, p) for p in pts]
+        xs = [p[0] for p in xy]
+        ys = [p[1] for p in xy] if grid["kind"] != "line" else [c["f"]] * len(xy)
+        label = _type_label(c)
+        if len(pts) > 1:
+            ax.plot(xs, ys, ".", color=style["color"], ms=3, label=(label + " (set)") if label not in seen else None)
+        else:
+            ax.plot(xs, ys, style["marker"], color=style["color"], ms=7, mec="black", mew=0.6,
+                    label=label if label not in seen else None, linestyle="none")
+        seen.add(label)
+        if c["id"] in ground:
+            ax.plot(xs[0], ys[0], "o", ms=15, mfc="none", mec="#D55E00", mew=2,
+                    label="ground state" if "ground" not in seen else None)
+            seen.add("ground")
+        ax.annotate(str(c["id"]), (xs[0], ys[0]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_title("\n".join(textwrap.wrap(report["problem"], 60)))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, framealpha=0.9)
+    if grid["kind"] == "plane":
+        fig.text(0.01, 0.01, f"d = {figdata['dimension']}: the plane of the two principal axes of the components and "
+                 f"paths ({100 * grid['explained']:.0f}% of their spread); other coordinates at their mean",
+                 fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def profiles(folder):
+    """f and the accumulated action along each optimal-tree path, against arc length."""
+    _style()
+    figdata = data.load(folder, "figures.json")
+    profs = figdata.get("profiles", [])
+    if not profs:
+        raise data.Missing("no optimal-tree paths (a single component, or no finite costs)")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(PAPER[0], PAPER[1] * 1.2), sharex=False)
+    for k, p in enumerate(profs):
+        colour = OKABE_ITO[k % len(OKABE_ITO)]
+        label = f"{p['from']} -> {p['to']}"
+        top.plot(p["s"], p["f"], color=colour, label=label)
+        act = [np.nan if a is None else a for a in p["action"]]
+        bottom.plot(p["s"], act, color=colour, label=f"{label} (B = {p['cost']:.4g})" if p["cost"] is not None else label)
+    top.set_ylabel("f along the path")
+    bottom.set_ylabel("accumulated action")
+    bottom.set_xlabel("arc length along the path")
+    top.legend(loc="best")
+    bottom.legend(loc="best")
+    top.set_title("Profiles along the ground states' optimal-tree paths")
+    fig.tight_layout()
+    return fig
+
+
+def _weights(energies, eta):
+    e = np.asarray(energies, float)
+    logw = np.where(np.isfinite(e), -e / eta, -np.inf)
+    logw -= np.max(logw)
+    w = np.exp(logw)
+    return w / w.sum()
+
+
+def weights(folder):
+    """Predicted long-run weights exp(-E_i / eta), normalized, stacked against log eta."""
+    _style()
+    report = data.load(folder, "report.json")
+    energies = [data.energy(report, i) for i in range(len(report["components"]))]
+    finite = [e for e in energies if math.isfinite(e)]
+    if len(finite) < 1:
+        raise data.Missing("no finite energies")
+    steps = [s["step_size"] for s in report["predictions"].get("step_sizes", [])]
+    lo, hi = (min(steps) / 10, max(steps) * 10) if steps else (1e-3, 1.0)
+    etas = np.logspace(math.log10(lo), math.log10(hi), 200)
+    w = np.array([_weights(energies, eta) for eta in etas]).T
+    shown = [i for i in range(len(energies)) if math.isfinite(energies[i]) and w[i].max() > 1e-3]
+    fig, ax = plt.subplots(figsize=PAPER)
+    ax.stackplot(etas, w[shown], labels=[f"{i} ({report['components'][i]['type']})" for i in shown],
+                 colors=[OKABE_ITO[k % len(OKABE_ITO)] for k in range(len(shown))], alpha=0.9)
+    for s in steps:
+        ax.axvline(s, color="black", lw=0.6, ls=":")
+    bound = report["predictions"].get("stability_bound")
+    if bound is not None and bound < etas[-1]:
+        ax.axvspan(max(bound, etas[0]), etas[-1], color="#999999", alpha=0.45, lw=0,
+                   label="eta > stability bound (2 / max curvature)")
+    ax.set_xscale("log")
+    ax.set_xlim(etas[0], etas[-1])
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("step size eta (dotted: the problem's step sizes)")
+    ax.set_ylabel("predicted weight exp(-E_i/eta), normalized")
+    ax.set_title("Predicted long-run weights (components above 0.1% somewhere)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def cycle_tree(folder):
+    """Freidlin's hierarchy of cycles as a dendrogram: leaves at E_i, each cycle where its children
+    join; for isotropic Gaussian noise this is the disconnectivity graph of 2 f / sigma^2."""
+    _style()
+    report = data.load(folder, "report.json")
+    tree = report.get("cycle_tree")
+    if not tree:
+        raise data.Missing("no cycle tree in report.json (no cost matrix)")
+    nodes = tree["nodes"]
+    comps = report["components"]
+    leaves = [i for i in range(len(comps)) if comps[i]["type"] == "minimum" and nodes[i]["height"] is not None]
+    if len(leaves) < 2:
+        raise data.Missing("fewer than two minima with finite energy: no hierarchy to draw")
+
+    def drawn(k):  # a node is drawn when it holds a minimum
+        return any(comps[m]["type"] == "minimum" for m in nodes[k]["members"])
+
+    order = []
+
+    def visit(k):
+        kids = [c for c in nodes[k]["children"] if drawn(c)]
+        if not kids:
+            if comps[k]["type"] == "minimum" if k < len(comps) else False:
+                order.append(k)
+            return
+        for c in sorted(kids, key=lambda c: nodes[c]["height"] if nodes[c]["height"] is not None else 0):
+            visit(c)
+
+    for r in tree["roots"]:
+        if drawn(r):
+            visit(r)
+    xpos = {k: i for i, k in enumerate(order)}
+    fig, ax = plt.subplots(figsize=PAPER)
+    ground = set(report["ground_states"])
+
+    def place(k):
+        kids = [c for c in nodes[k]["children"] if drawn(c)]
+        if not kids:
+            return xpos.get(k, 0.0)
+        xs = [place(c) for c in kids]
+        h = nodes[k]["height"]
+        # A node that only passes one minimum up (saddles joined at zero cost) is drawn through.
+        if len(kids) == 1:
+            return xs[0]
+        for c, x in zip(kids, xs):
+            hc = nodes[c]["height"]
+            ax.plot([x, x], [hc, h], color="black", lw=1)
+        ax.plot([min(xs), max(xs)], [h, h], color="black", lw=1)
+        return sum(xs) / len(xs)
+
+    for r in tree["roots"]:
+        if drawn(r):
+            place(r)
+    for k, x in xpos.items():
+        colour = "#D55E00" if k in ground else "#0072B2"
+        ax.plot(x, nodes[k]["height"], "o", color=colour, mec="black", mew=0.5)
+        ax.annotate(str(k), (x, nodes[k]["height"]), textcoords="offset points", xytext=(0, -12), ha="center", fontsize=8)
+    ax.set_xticks([])
+    ax.set_ylabel("energy: E of the cycle's bottom + its exit cost")
+    ax.set_title("Cycle tree (Freidlin): where groups of minima merge")
+    ax.plot([], [], "o", color="#D55E00", label="ground state")
+    ax.plot([], [], "o", color="#0072B2", label="minimum")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+# name -> (function, caption: how the figure was made)
+FIGURES = {
+    "landscape": (landscape, "f evaluated by ldsgd on a grid (161 x 161 over the box in 2-D, 801 points in 1-D, "
+                  "or over the principal plane of the components and paths for d >= 3); markers are the "
+                  "critical components of `ldsgd critical`; lines are the minimum-action paths of the ground "
+                  "states' optimal trees, labelled with their cost B."),
+    "profiles": (profiles, "f and the accumulated discrete action (sum of the segment costs c(midpoint, step)) "
+                 "along each optimal-tree path, against arc length; the last action value is the path's B."),
+    "cycle_tree": (cycle_tree, "Freidlin's hierarchy of cycles built from the cost matrix B: leaves at the "
+                   "energies E_i, each cycle drawn where its children join (their exit heights: E of the "
+                   "bottom plus the exit cost). For isotropic Gaussian noise this is the disconnectivity "
+                   "graph of 2 f / sigma^2."),
+    "weights": (weights, "The predicted long-run weights exp(-E_i/eta), normalized over the components, "
+                "against the step size (the leading order of Azizian et al. 2024)."),
+}

@@ -1,0 +1,109 @@
+"""The figures checked against the data they show (ldsgd report's folders), not against pictures."""
+import csv
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+import ldsgd_plot
+from ldsgd_plot import data, figures
+from conftest import ldsgd
+
+
+def _report(folder):
+    with open(os.path.join(folder, "report.json")) as f:
+        return json.load(f)
+
+
+def _lines(fig):
+    return [line for ax in fig.axes for line in ax.get_lines()]
+
+
+def test_landscape_markers_are_the_components(folders):
+    folder = folders("himmelblau_embedded")
+    report = _report(folder)
+    fig = ldsgd_plot.landscape(folder)
+    drawn = [(tuple(l.get_xdata()), tuple(l.get_ydata())) for l in _lines(fig) if len(l.get_xdata()) == 1]
+    for c in report["components"]:
+        assert ((c["point"][0],), (c["point"][1],)) in drawn, c
+
+
+def test_landscape_paths_are_the_path_files(folders):
+    folder = folders("himmelblau_embedded")
+    figdata = data.load(folder, "figures.json")
+    fig = ldsgd_plot.landscape(folder)
+    lines = [l for l in _lines(fig) if len(l.get_xdata()) > 1]
+    assert figdata["profiles"], "the optimal trees have edges"
+    for prof in figdata["profiles"]:
+        with open(os.path.join(folder, "paths", f"{prof['from']}_to_{prof['to']}.csv")) as f:
+            rows = [r for r in csv.reader(line for line in f if not line.startswith("#"))][1:]
+        x = np.array([float(r[1]) for r in rows])
+        y = np.array([float(r[2]) for r in rows])
+        # The CSV's decimal form (17 significant digits) against the JSON's: equal to rounding.
+        match = [l for l in lines if len(l.get_xdata()) == len(x) and np.allclose(l.get_xdata(), x, rtol=0, atol=1e-12)
+                 and np.allclose(l.get_ydata(), y, rtol=0, atol=1e-12)]
+        assert match, f"path {prof['from']} -> {prof['to']} not drawn as in its file"
+
+
+def test_profile_action_ends_at_the_cost(folders):
+    # The accumulated discrete action's last value is the path's B: for a direct path the
+    # optimizer's objective, for a closure the sum of its legs; the solver's error estimate is
+    # < 1e-2 relative here (0.0074). A zero-cost path (gradient flow from a saddle or maximum) is a
+    # polyline of chords of a curved flow line, whose discrete action is small but not 0 (up to
+    # 3.8e-3, maximum 8 -> saddle 6, against barriers of 26 to 208): below 1e-4 of the largest.
+    figdata = data.load(folders("himmelblau_embedded"), "figures.json")
+    largest = max(p["cost"] for p in figdata["profiles"])
+    climbing = [p for p in figdata["profiles"] if p["cost"] > 0]
+    assert len(climbing) >= 3
+    for prof in figdata["profiles"]:
+        if prof["cost"] > 0:
+            assert prof["action"][-1] == pytest.approx(prof["cost"], rel=1e-2), prof["from"]
+        else:
+            assert 0 <= prof["action"][-1] < 1e-4 * largest, prof["from"]
+
+
+def test_weights_equal_the_predictions_at_the_step_sizes(folders):
+    report = _report(folders("tilted_double_well"))
+    energies = [data.energy(report, i) for i in range(len(report["components"]))]
+    for step in report["predictions"]["step_sizes"]:
+        w = figures._weights(energies, step["step_size"])
+        assert np.allclose(w, step["weights"], rtol=1e-9, atol=1e-15), step["step_size"]
+
+
+def test_cycle_tree_joins_are_drawn_at_the_node_heights(folders):
+    folder = folders("himmelblau_embedded")
+    report = _report(folder)
+    fig = ldsgd_plot.cycle_tree(folder)
+    horizontal = sorted(l.get_ydata()[0] for l in _lines(fig) if len(l.get_ydata()) == 2 and l.get_ydata()[0] == l.get_ydata()[1])
+    nodes = report["cycle_tree"]["nodes"]
+    comps = report["components"]
+
+    def minima_below(k):
+        return sum(1 for c in nodes[k]["children"] if any(comps[m]["type"] == "minimum" for m in nodes[c]["members"]))
+
+    joins = sorted(n["height"] for k, n in enumerate(nodes) if n["children"] and minima_below(k) >= 2)
+    assert np.allclose(horizontal, joins, rtol=0, atol=1e-12)
+    # Himmelblau's disconnectivity graph, 2 f / sigma^2 with sigma = 1: the barriers 13.3, 67.7, 104.
+    assert joins == pytest.approx([26.6239, 135.44, 208.03], rel=1e-3)
+
+
+@pytest.mark.parametrize("name", ["tilted_double_well", "double_well_3d", "tilted_double_well_finite_sum",
+                                  "vanishing_noise", "ring"])
+def test_every_kind_of_problem_gets_a_page(folders, name):
+    folder = folders(name)
+    with open(os.path.join(folder, "report.html")) as f:
+        page = f.read()
+    for title in ["Landscape", "Along the paths", "Cycle tree", "Predicted weights", "Transition graph"]:
+        assert f"<h2>{title}" in page, title
+    # Each section has an image or says why not.
+    assert page.count("<img") + page.count("Nothing to draw") >= 5
+
+
+def test_missing_matplotlib_is_one_line_exit_2(tmp_path):
+    env = dict(os.environ, LDSGD_PYTHON=str(tmp_path / "no-python"))
+    r = ldsgd("report", "--out", str(tmp_path / "out"), env=env)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "python3-matplotlib" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
