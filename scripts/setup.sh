@@ -10,7 +10,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev librandom123-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   graphviz
-  python3-matplotlib python3-pytest
+  python3-matplotlib python3-pytest chromium
   clang libclang-rt-dev
 )
 
