@@ -24,6 +24,7 @@
 #include "solver/analysis/figure_data.h"
 #include "solver/analysis/reports.h"
 #include "solver/io/input_error.h"
+#include "solver/theory/verifier.h"
 
 namespace ldsgd {
 namespace {
@@ -94,13 +95,16 @@ struct ReportArgs {
   std::string problem;
   OutputTarget out;
   std::string format = "png";
+  bool verify = false;
+  std::string budget = "2m";
   AnalysisOptions options;
 };
 
 std::string CommandLine(const ReportArgs& args) {
   std::string c = "ldsgd report";
   if (!args.problem.empty()) c += " " + args.problem;
-  return c + " --out " + args.out.dir + (args.format != "png" ? " --format " + args.format : "");
+  c += " --out " + args.out.dir + (args.format != "png" ? " --format " + args.format : "");
+  return args.verify ? c + " --verify --budget " + args.budget : c;
 }
 
 int RunReport(const ReportArgs& args) {
@@ -117,6 +121,17 @@ int RunReport(const ReportArgs& args) {
                {"graph.dot", ToDot(a.costs.costs, nodes, a.energies)},
                {"graph.graphml", ToGraphML(a.costs.costs, nodes, a.energies)}};
   for (auto& file : PathFiles(a.costs, problem.variables)) out.files.push_back(std::move(file));
+  if (args.verify) {
+    // verify's own defaults (apps/verify_command.cc): the problem's step sizes, the budget given.
+    VerifyOptions o;
+    o.num_threads = args.options.num_threads;
+    o.budget_seconds = DurationSeconds(args.budget);
+    o.step_sizes = problem.step_sizes;
+    o.progress = ShowProgress(false);
+    const VerifyReport report = Verify(problem, a.components, a.costs.costs, a.energies.relative, o, &a.costs);
+    if (!report.status.ok()) throw InputError(problem.source, "", report.status.message());
+    out.files.push_back({"verify.json", ToJson(report, a).dump(2) + "\n"});
+  }
   const fs::path work = MakeTempDir();
   try {
     for (const auto& [name, content] : out.files) {
@@ -180,6 +195,10 @@ Action AddReportCommand(CLI::App& app) {
   cmd->add_option("--format", args->format, "Figure files in DIR/figures/: png, svg or pdf (the page embeds PNG).")
       ->check(CLI::IsMember({"png", "svg", "pdf"}));
   cmd->add_option("--threads", args->options.num_threads, "Worker threads (0: all cores).")->check(kThreadCount);
+  cmd->add_flag("--verify", args->verify,
+                "Also run `verify` (simulations of SGD itself) and add its figures: Arrhenius plots, measured\n"
+                "against predicted masses, every check against its prediction; DIR/verify.json.");
+  cmd->add_option("--budget", args->budget, "With --verify: its wall-clock budget (default 2m, as verify's).");
   return [args] { return RunReport(*args); };
 }
 

@@ -23,7 +23,8 @@ def main(argv=None):
     sections = []
     import matplotlib.pyplot as plt
     titles = {"landscape": "Landscape", "profiles": "Along the paths", "cycle_tree": "Cycle tree",
-              "weights": "Predicted weights against the step size"}
+              "weights": "Predicted weights against the step size", "arrhenius": "Arrhenius plots (verify)",
+              "masses": "Measured against predicted masses (verify)", "checks": "The checks (verify)"}
     for name, (draw, caption) in FIGURES.items():
         try:
             fig = draw(args.folder)

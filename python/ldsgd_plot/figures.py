@@ -289,3 +289,154 @@ FIGURES = {
     "weights": (weights, "The predicted long-run weights exp(-E_i/eta), normalized over the components, "
                 "against the step size (the leading order of Azizian et al. 2024)."),
 }
+
+
+def _verify(folder):
+    v = data.load(folder, "verify.json", required=False)
+    if v is None:
+        raise data.Missing("no verify.json (run ldsgd report --verify)")
+    return v
+
+
+def _occupations(sim):
+    return sim.get("basin_occupation") or sim["occupation"]
+
+
+def _fixed_slope_line(x, y, slope):
+    """The line of the given slope through the points' centroid (least squares with the slope fixed)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    c = float(np.mean(y - slope * x))
+    xs = np.linspace(x.min(), x.max(), 2)
+    return xs, c + slope * xs
+
+
+def arrhenius(folder):
+    """Measured log mass ratios and log exit times against 1/eta, with the predicted slopes."""
+    _style()
+    v = _verify(folder)
+    sims = v.get("simulations", [])
+    if len(sims) < 2:
+        raise data.Missing("fewer than two simulated step sizes")
+    comps = v["components"]
+    energies = [float("inf") if e is None else e for e in v["energies"]]
+    ground = v["ground_states"][0] if v["ground_states"] else 0
+    checks = {c["name"]: c for c in v["checks"]}
+    inv = [1 / s["step_size"] for s in sims]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(PAPER[0] * 1.6, PAPER[1]))
+    drew_left = drew_right = False
+    for k, i in enumerate(c["id"] for c in comps if c["type"] == "minimum"):
+        if i == ground or not math.isfinite(energies[i]):
+            continue
+        colour = OKABE_ITO[k % len(OKABE_ITO)]
+        pts = [(x, math.log(_occupations(s)[i] / _occupations(s)[ground])) for x, s in zip(inv, sims)
+               if _occupations(s)[i] > 0 and _occupations(s)[ground] > 0]
+        if len(pts) >= 2:
+            xs, ys = zip(*pts)
+            left.plot(xs, ys, "o", color=colour, label=f"{i}: measured")
+            lx, ly = _fixed_slope_line(xs, ys, -energies[i])
+            left.plot(lx, ly, "-", color=colour, lw=1, label=f"{i}: slope -E = {-energies[i]:.4g}")
+            drew_left = True
+    for k, i in enumerate(c["id"] for c in comps if c["type"] == "minimum"):
+        check = checks.get(f"exit[{i}]")
+        pts = []
+        for x, s in zip(inv, sims):
+            e = s["exit_times"][i]
+            if e["events"] > 0:
+                centre = math.log(s["step_size"] * e["at_risk"] / e["events"])
+                half = 1.96 / math.sqrt(e["events"])  # Poisson count of exits over the time at risk
+                pts.append((x, centre, half))
+        if len(pts) < 2 or check is None or check.get("predicted") is None:
+            continue
+        colour = OKABE_ITO[k % len(OKABE_ITO)]
+        xs, ys, hs = zip(*pts)
+        right.errorbar(xs, ys, yerr=hs, fmt="o", color=colour, capsize=3, label=f"{i}: measured (95%)")
+        lx, ly = _fixed_slope_line(xs, ys, check["predicted"])
+        right.plot(lx, ly, "-", color=colour, lw=1, label=f"{i}: slope B = {check['predicted']:.4g}")
+        drew_right = True
+    if not drew_left and not drew_right:
+        plt.close(fig)
+        raise data.Missing("no minimum was visited or left at two step sizes or more")
+    left.set_xlabel("1 / eta")
+    left.set_ylabel(f"ln(mass_i / mass_{ground})")
+    left.set_title("Mass ratios (Arrhenius)")
+    right.set_xlabel("1 / eta")
+    right.set_ylabel("ln(eta x mean exit time)")
+    right.set_title("Exit times (Arrhenius)")
+    for ax, drew in ((left, drew_left), (right, drew_right)):
+        if drew:
+            ax.legend(loc="best")
+        else:
+            ax.text(0.5, 0.5, "nothing measured at two step sizes", ha="center", va="center", transform=ax.transAxes)
+    fig.tight_layout()
+    return fig
+
+
+def masses(folder):
+    """Measured basin masses of the minima against the leading-order prediction, per step size."""
+    _style()
+    v = _verify(folder)
+    sims = v.get("simulations", [])
+    if not sims:
+        raise data.Missing("no simulations")
+    minima = [c["id"] for c in v["components"] if c["type"] == "minimum"]
+    energies = [float("inf") if e is None else e for e in v["energies"]]
+    fig, axes = plt.subplots(1, len(sims), figsize=(min(3.2 * len(sims), 12), PAPER[1] * 0.8), squeeze=False)
+    width = 0.38
+    for ax, s in zip(axes[0], sims):
+        eta = s["step_size"]
+        measured = np.array([_occupations(s)[i] for i in minima], float)
+        total = measured.sum()
+        measured = measured / total if total > 0 else measured
+        predicted = _weights([energies[i] for i in minima], eta)
+        x = np.arange(len(minima))
+        ax.bar(x - width / 2, measured, width, color="#0072B2", label="measured")
+        ax.bar(x + width / 2, predicted, width, color="#E69F00", label="exp(-E/eta), normalized")
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(i) for i in minima])
+        ax.set_xlabel("minimum")
+        ax.set_title(f"eta = {eta:.4g}")
+        ax.set_ylim(0, 1.05)
+    axes[0][0].set_ylabel("mass among the minima")
+    axes[0][0].legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def checks(folder):
+    """Every decided check: measured minus predicted with its interval, against the allowance."""
+    _style()
+    v = _verify(folder)
+    decided = [c for c in v["checks"] if c["verdict"] in ("pass", "fail") and c.get("measured") is not None
+               and c.get("predicted") is not None and c.get("interval") and None not in c["interval"]]
+    if not decided:
+        raise data.Missing("no check was decided (all skipped or inconclusive)")
+    fig, ax = plt.subplots(figsize=(PAPER[0], max(2.5, 0.32 * len(decided) + 1.2)))
+    for y, c in enumerate(decided):
+        scale = max(abs(c["predicted"]), 1e-12)
+        lo, hi = ((c["interval"][0] - c["predicted"]) / scale, (c["interval"][1] - c["predicted"]) / scale)
+        allow = c.get("allowance", 0.0) / scale
+        colour = "#009E73" if c["verdict"] == "pass" else "#D55E00"
+        ax.fill_betweenx([y - 0.35, y + 0.35], -allow, allow, color="#DDDDDD", lw=0)
+        ax.plot([lo, hi], [y, y], color=colour, lw=2)
+        ax.plot((c["measured"] - c["predicted"]) / scale, y, "o", color=colour, ms=5)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(decided)))
+    ax.set_yticklabels([f"{c['name']} ({c['method']}, {c['verdict']})" for c in decided], fontsize=7)
+    ax.set_xlabel("(measured - predicted) / |predicted|; grey: the allowance")
+    ax.set_title(f"verify: {v['verdict']}")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+FIGURES.update({
+    "arrhenius": (arrhenius, "From `verify`: the measured log mass ratios (basin occupations) and log exit times "
+                  "(time at risk over exits, 95% Poisson intervals) against 1/eta, each with a line of the "
+                  "predicted slope (-E_i, resp. the exit cost) through its points; the checks' slope intervals "
+                  "are in the table."),
+    "masses": (masses, "From `verify`: the measured masses of the minima (basin occupations, renormalized over "
+               "the minima) against the leading-order prediction exp(-E_i/eta), per simulated step size."),
+    "checks": (checks, "From `verify`: every decided check, its measured value minus the prediction with its "
+               "interval, relative to the prediction; grey bands are the model allowances, green pass, "
+               "vermillion fail."),
+})

@@ -89,6 +89,35 @@ def test_cycle_tree_joins_are_drawn_at_the_node_heights(folders):
     assert joins == pytest.approx([26.6239, 135.44, 208.03], rel=1e-3)
 
 
+def test_arrhenius_lines_have_the_predicted_slopes(folders):
+    folder = folders("tilted_double_well_verify")
+    with open(os.path.join(folder, "verify.json")) as f:
+        v = json.load(f)
+    fig = ldsgd_plot.figures.arrhenius(folder)
+    left, right = fig.axes[:2]
+    inv = [1 / s["step_size"] for s in v["simulations"]]
+    # Left: the points are ln(mass_1 / mass_0) of the basin occupations; the line's slope is -E_1.
+    occ = [s["basin_occupation"] for s in v["simulations"]]
+    points = [l for l in left.get_lines() if l.get_marker() == "o"]
+    assert np.allclose(points[0].get_xdata(), inv)
+    assert np.allclose(points[0].get_ydata(), [math.log(o[1] / o[0]) for o in occ], rtol=0, atol=1e-12)
+    line = [l for l in left.get_lines() if l.get_linestyle() == "-"][0]
+    x, y = line.get_xdata(), line.get_ydata()
+    assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(-v["energies"][1], rel=1e-12)
+    # Right: each exit line's slope is its check's prediction.
+    predicted = {c["name"]: c["predicted"] for c in v["checks"]}
+    slopes = sorted((l.get_ydata()[1] - l.get_ydata()[0]) / (l.get_xdata()[1] - l.get_xdata()[0])
+                    for l in right.get_lines() if len(l.get_xdata()) == 2)
+    assert slopes == pytest.approx(sorted([predicted["exit[0]"], predicted["exit[1]"]]), rel=1e-12)
+
+
+def test_verify_figures_are_in_the_page(folders):
+    with open(os.path.join(folders("tilted_double_well_verify"), "report.html")) as f:
+        page = f.read()
+    for title in ["Arrhenius plots (verify)", "Measured against predicted masses (verify)", "The checks (verify)"]:
+        assert f"<h2>{title}</h2>\n<img" in page, title
+
+
 @pytest.mark.parametrize("name", ["tilted_double_well", "double_well_3d", "tilted_double_well_finite_sum",
                                   "vanishing_noise", "ring"])
 def test_every_kind_of_problem_gets_a_page(folders, name):
