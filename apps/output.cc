@@ -36,7 +36,8 @@ bool IsOutputName(const fs::path& relative) {
   static const std::set<std::string> kTop = {"report.json",     "graph.dot",      "graph.graphml",
                                              "costs.json",      "critical.json",  "simulation.json",
                                              "stability.json",  "stability.csv",  "verify.json",
-                                             "rates.json",      "figures.json",   "report.html"};
+                                             "rates.json",      "figures.json",   "report.html",
+                                             "snapshots.json"};
   const std::string name = relative.filename().string();
   if (relative.parent_path().empty()) return kTop.count(name) > 0 || name == "paths" || name == "figures";
   if (relative.parent_path() == "figures") {

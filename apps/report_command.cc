@@ -4,6 +4,8 @@
 // stays atomic (output.h) and the other commands never depend on Python.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +26,8 @@
 #include "solver/analysis/figure_data.h"
 #include "solver/analysis/reports.h"
 #include "solver/io/input_error.h"
+#include "solver/simulation/snapshots.h"
+#include "solver/theory/stability.h"
 #include "solver/theory/verifier.h"
 
 namespace ldsgd {
@@ -97,6 +101,8 @@ struct ReportArgs {
   std::string format = "png";
   bool verify = false;
   std::string budget = "2m";
+  std::vector<long> snapshots;
+  double snapshot_step = 0.0;  // 0: the problem's first step size
   AnalysisOptions options;
 };
 
@@ -105,6 +111,36 @@ std::string CommandLine(const ReportArgs& args) {
   if (!args.problem.empty()) c += " " + args.problem;
   c += " --out " + args.out.dir + (args.format != "png" ? " --format " + args.format : "");
   return args.verify ? c + " --verify --budget " + args.budget : c;
+}
+
+nlohmann::json SnapshotJson(const Problem& problem, const Analysis& a, const ReportArgs& args) {
+  SnapshotOptions o;
+  o.step_size = args.snapshot_step > 0 ? args.snapshot_step : problem.step_sizes.empty() ? 0.0 : problem.step_sizes.front();
+  if (!(o.step_size > 0)) throw InputError(problem.source, "--snapshot-step-size", "the problem has no step sizes: give one");
+  o.times = args.snapshots;
+  std::sort(o.times.begin(), o.times.end());
+  o.num_threads = args.options.num_threads;
+  const Snapshots s = SimulateSnapshots(problem, a.components, o);
+  if (!s.status.ok()) throw InputError(problem.source, "--snapshots", s.status.message());
+  return ToJson(s, o);
+}
+
+// Lam(eta) at the components where the noise vanishes (`ldsgd stability`'s sweep), over 100 step
+// sizes up to twice the larger of the stability bound 2 / lambda_max and the problem's step
+// sizes; "applies": false where the noise vanishes nowhere (the figure then says so).
+nlohmann::json StabilityJson(const Problem& problem, const Analysis& a, const ReportArgs& args) {
+  double top = a.predictions.stability_bound;
+  for (double eta : problem.step_sizes) top = std::isfinite(top) ? std::max(top, eta) : eta;
+  if (!std::isfinite(top) || !(top > 0)) top = 1.0;
+  StepSizeRange range;
+  range.to = 2 * top;
+  range.from = range.to / 100;
+  range.points = 100;
+  StabilityOptions o;
+  o.lyapunov.threads = args.options.num_threads;
+  const StabilitySweep sweep = StabilityAnalyzer(o).Sweep(problem, a.components, range);
+  if (!sweep.status.ok()) return {{"applies", false}, {"message", sweep.status.message()}};
+  return ToJson(sweep, o.vanishing_noise_tolerance);
 }
 
 int RunReport(const ReportArgs& args) {
@@ -132,6 +168,8 @@ int RunReport(const ReportArgs& args) {
     if (!report.status.ok()) throw InputError(problem.source, "", report.status.message());
     out.files.push_back({"verify.json", ToJson(report, a).dump(2) + "\n"});
   }
+  out.files.push_back({"stability.json", StabilityJson(problem, a, args).dump(2) + "\n"});
+  if (!args.snapshots.empty()) out.files.push_back({"snapshots.json", SnapshotJson(problem, a, args).dump() + "\n"});
   const fs::path work = MakeTempDir();
   try {
     for (const auto& [name, content] : out.files) {
@@ -199,6 +237,13 @@ Action AddReportCommand(CLI::App& app) {
                 "Also run `verify` (simulations of SGD itself) and add its figures: Arrhenius plots, measured\n"
                 "against predicted masses, every check against its prediction; DIR/verify.json.");
   cmd->add_option("--budget", args->budget, "With --verify: its wall-clock budget (default 2m, as verify's).");
+  cmd->add_option("--snapshots", args->snapshots,
+                  "Steps t1,t2,...: where 2000 chains started uniformly over the box are after t steps, drawn over\n"
+                  "the landscape (DIR/snapshots.json).")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--snapshot-step-size", args->snapshot_step, "Step size of the snapshots (default: the problem's first).")
+      ->check(kPositive);
   return [args] { return RunReport(*args); };
 }
 

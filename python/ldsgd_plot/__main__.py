@@ -24,7 +24,8 @@ def main(argv=None):
     import matplotlib.pyplot as plt
     titles = {"landscape": "Landscape", "profiles": "Along the paths", "cycle_tree": "Cycle tree",
               "weights": "Predicted weights against the step size", "arrhenius": "Arrhenius plots (verify)",
-              "masses": "Measured against predicted masses (verify)", "checks": "The checks (verify)"}
+              "masses": "Measured against predicted masses (verify)", "checks": "The checks (verify)",
+              "snapshots": "SGD's iterates over time", "stability": "Stability where the noise vanishes"}
     for name, (draw, caption) in FIGURES.items():
         try:
             fig = draw(args.folder)

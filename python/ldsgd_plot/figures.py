@@ -440,3 +440,91 @@ FIGURES.update({
                "interval, relative to the prediction; grey bands are the model allowances, green pass, "
                "vermillion fail."),
 })
+
+
+def snapshots(folder):
+    """Where SGD's iterates are at the snapshot times, over the landscape (one panel per time)."""
+    _style()
+    snap = data.load(folder, "snapshots.json", required=False)
+    if snap is None:
+        raise data.Missing("no snapshots.json (run ldsgd report --snapshots 50,200,500)")
+    figdata = data.load(folder, "figures.json", required=False)
+    grid = figdata["grid"] if figdata else {"kind": "box"}
+    times = snap["times"]
+    cols = min(len(times), 3)
+    rows = math.ceil(len(times) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.flat[len(times):]:
+        ax.axis("off")
+    for ax, t, pts, lost in zip(axes.flat, times, snap["points"], snap["diverged"]):
+        pts = np.asarray(pts, float).reshape(len(pts), -1)
+        if grid["kind"] == "line":
+            x = np.asarray(grid["x"], float)
+            f = np.asarray([np.nan if v is None else v for v in grid["f"]], float)
+            ax.hist(pts[:, 0], bins=60, range=(x[0], x[-1]), density=True, color="#0072B2", alpha=0.8)
+            twin = ax.twinx()
+            twin.plot(x, f, color="black", lw=0.8)
+            twin.set_yticks([])
+            ax.set_xlabel("x")
+        else:
+            if grid["kind"] in ("box", "plane") and figdata and "f" in grid:
+                u = np.asarray(grid["x"] if grid["kind"] == "box" else grid["u"], float)
+                v = np.asarray(grid["y"] if grid["kind"] == "box" else grid["v"], float)
+                f = np.asarray([[np.nan if z is None else z for z in row] for row in grid["f"]], float)
+                ax.contour(u, v, f, levels=20, colors="#999999", linewidths=0.4)
+            xy = np.array([_project(grid, p) if grid["kind"] == "plane" else (p[0], p[1]) for p in pts]) if len(pts) else np.zeros((0, 2))
+            ax.plot(xy[:, 0], xy[:, 1], ".", ms=1.5, color="#0072B2", alpha=0.6)
+            if figdata:
+                lo, hi = figdata["lower"], figdata["upper"]
+                if grid["kind"] == "box":
+                    ax.set_xlim(lo[0], hi[0])
+                    ax.set_ylim(lo[1], hi[1])
+            ax.set_aspect("equal", adjustable="box")
+        ax.set_title(f"t = {t}" + (f" ({lost} diverged)" if lost else ""), fontsize=9)
+    fig.suptitle(f"SGD iterates, eta = {snap['step_size']:.4g}, {snap['chains']} chains started uniformly over the box",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+FIGURES["snapshots"] = (snapshots, "Where SGD's iterates are after t steps: chains started uniformly over the box "
+                        "(Kronecker low-discrepancy points), each simulated by ldsgd's simulator with its own Philox "
+                        "stream, over the contours of f.")
+
+
+def stability(folder):
+    """Lam(eta), the Lyapunov exponent of the linearized chain at each component where the noise
+    vanishes, with its interval; absorbing windows (Lam < 0: SGD collapses there) shaded."""
+    _style()
+    s = data.load(folder, "stability.json", required=False)
+    if s is None:
+        raise data.Missing("no stability.json")
+    if not s.get("applies") or not s.get("sweep"):
+        raise data.Missing(s.get("message") or "the noise vanishes at no component: SGD cannot collapse anywhere")
+    fig, ax = plt.subplots(figsize=PAPER)
+    comps = sorted({p["component"] for p in s["sweep"]})
+    for k, c in enumerate(comps):
+        pts = [p for p in s["sweep"] if p["component"] == c and p.get("exponent") is not None]
+        eta = np.array([p["eta"] for p in pts])
+        lam = np.array([p["exponent"] for p in pts])
+        half = np.array([p.get("half_width") or 0.0 for p in pts])
+        colour = OKABE_ITO[k % len(OKABE_ITO)]
+        ax.plot(eta, lam, color=colour, label=f"component {c}")
+        if half.any():
+            ax.fill_between(eta, lam - half, lam + half, color=colour, alpha=0.25, lw=0)
+    for k, w in enumerate(s.get("absorbing_windows", [])):
+        ax.axvspan(w["lower"], w["upper"], color="#009E73", alpha=0.2, lw=0,
+                   label="absorbing window (Lam < 0)" if k == 0 else None)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("step size eta")
+    ax.set_ylabel("Lyapunov exponent Lam per step")
+    ax.set_title("Stochastic stability where the noise vanishes")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+FIGURES["stability"] = (stability, "From `ldsgd stability`'s sweep: the Lyapunov exponent Lam(eta) of the "
+                        "linearized SGD chain at each component where the noise vanishes, with its 95% interval "
+                        "where it is a Monte Carlo estimate; SGD collapses onto the component where Lam < 0 "
+                        "(shaded windows), even at a maximum (Ziyin et al.).")

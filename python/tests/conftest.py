@@ -31,6 +31,8 @@ def folders(tmp_path_factory):
                 problem = tmp_path_factory.mktemp("problem") / "double_well_3d.json"
                 problem.write_text(DOUBLE_WELL_3D)
                 args.insert(1, str(problem))
+            elif name == "himmelblau_snapshots":
+                args[1:1] = ["--snapshots", "0,50,200", "--snapshot-step-size", "0.001"]
             elif name == "tilted_double_well_verify":
                 args[1:1] = [os.path.join(DATA, "tilted_double_well.json"), "--verify", "--budget", "60s"]
             elif name != "himmelblau_embedded":

@@ -111,6 +111,42 @@ def test_arrhenius_lines_have_the_predicted_slopes(folders):
     assert slopes == pytest.approx(sorted([predicted["exit[0]"], predicted["exit[1]"]]), rel=1e-12)
 
 
+def test_snapshot_panels_show_the_simulated_iterates(folders):
+    folder = folders("himmelblau_snapshots")
+    with open(os.path.join(folder, "snapshots.json")) as f:
+        snap = json.load(f)
+    assert snap["times"] == [0, 50, 200]
+    fig = ldsgd_plot.figures.snapshots(folder)
+    for ax, pts, lost in zip(fig.axes, snap["points"], snap["diverged"]):
+        scatter = [l for l in ax.get_lines() if l.get_marker() == "."][0]
+        assert np.array_equal(np.column_stack([scatter.get_xdata(), scatter.get_ydata()]), np.asarray(pts))
+        assert len(pts) + lost == snap["chains"]
+    # t = 0 is the uniform start: spread over the whole box; by t = 200 (eta = 0.001, 0.2 time
+    # units, several relaxation times 1 / (eta lambda) of the wells) most chains sit near a minimum.
+    start, late = np.asarray(snap["points"][0]), np.asarray(snap["points"][2])
+    assert start.min(axis=0) == pytest.approx([-5, -5], abs=0.05) and start.max(axis=0) == pytest.approx([5, 5], abs=0.05)
+    with open(os.path.join(folder, "report.json")) as f:
+        minima = np.array([c["point"] for c in json.load(f)["components"] if c["type"] == "minimum"])
+    near = np.min(np.linalg.norm(late[:, None, :] - minima[None, :, :], axis=2), axis=1) < 0.5
+    assert near.mean() > 0.8, near.mean()
+
+
+def test_stability_curve_is_the_sweep(folders):
+    folder = folders("vanishing_noise")
+    with open(os.path.join(folder, "stability.json")) as f:
+        s = json.load(f)
+    fig = ldsgd_plot.figures.stability(folder)
+    curve = [l for l in fig.axes[0].get_lines() if len(l.get_xdata()) > 2][0]
+    sweep = [p for p in s["sweep"] if p["component"] == 0]
+    assert np.array_equal(curve.get_ydata(), [p["exponent"] for p in sweep])
+    # THEORY.md case 8 (a = -1): absorbing for 0.5 < eta < (a - sqrt(a^2 - 8a + 8)) / (2 (a - 1)).
+    (window,) = s["absorbing_windows"]
+    assert window["lower"] == pytest.approx(0.5, abs=1e-6)
+    assert window["upper"] == pytest.approx((-1 - math.sqrt(17)) / -4, abs=1e-6)
+    with pytest.raises(data.Missing):
+        ldsgd_plot.figures.stability(folders("tilted_double_well"))
+
+
 def test_verify_figures_are_in_the_page(folders):
     with open(os.path.join(folders("tilted_double_well_verify"), "report.html")) as f:
         page = f.read()
