@@ -132,7 +132,7 @@ def landscape(folder):
                     label="ground state" if "ground" not in seen else None)
             seen.add("ground")
         ax.annotate(str(c["id"]), (xs[0], ys[0]), textcoords="offset points", xytext=(5, 5), fontsize=8)
-    ax.set_title("\n".join(textwrap.wrap(report["problem"], 60)))
+    ax.set_title("\n".join(textwrap.wrap(report["problem"], 52)))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, framealpha=0.9)
     if grid["kind"] == "plane":
         fig.text(0.01, 0.01, f"d = {figdata['dimension']}: the plane of the two principal axes of the components and "

@@ -30,6 +30,16 @@ def test_landscape_markers_are_the_components(folders):
         assert ((c["point"][0],), (c["point"][1],)) in drawn, c
 
 
+def test_a_ring_of_minima_is_drawn_as_its_set(folders):
+    folder = folders("ring")
+    sets = data.load(folder, "figures.json")["sets"]
+    assert len(sets) == 1 and len(sets[0]["points"]) > 50
+    fig = ldsgd_plot.landscape(folder)
+    pts = np.asarray(sets[0]["points"])
+    assert any(len(l.get_xdata()) == len(pts) and np.array_equal(l.get_xdata(), pts[:, 0])
+               and np.array_equal(l.get_ydata(), pts[:, 1]) for l in _lines(fig))
+
+
 def test_landscape_paths_are_the_path_files(folders):
     folder = folders("himmelblau_embedded")
     figdata = data.load(folder, "figures.json")

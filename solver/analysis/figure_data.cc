@@ -131,12 +131,25 @@ nlohmann::json Profiles(const Problem& problem, const Analysis& a) {
   return out;
 }
 
+// Non-isolated components as the sets they are: every sampled point.
+nlohmann::json Sets(const Analysis& a) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const CriticalComponent& c : a.components) {
+    if (c.isolated) continue;
+    nlohmann::json points = nlohmann::json::array();
+    for (const Eigen::VectorXd& p : c.points) points.push_back(std::vector<double>(p.data(), p.data() + p.size()));
+    out.push_back({{"id", c.id}, {"points", points}});
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json FigureData(const Problem& problem, const Analysis& analysis) {
   const Eigen::VectorXd& lo = problem.domain.lower;
   const Eigen::VectorXd& hi = problem.domain.upper;
   return {{"dimension", lo.size()},
+          {"sets", Sets(analysis)},
           {"lower", std::vector<double>(lo.data(), lo.data() + lo.size())},
           {"upper", std::vector<double>(hi.data(), hi.data() + hi.size())},
           {"grid", Grid(problem, analysis)},

@@ -17,7 +17,8 @@ namespace ldsgd {
 inline constexpr int kFigureGrid1D = 801;
 inline constexpr int kFigureGrid2D = 161;
 
-// {"dimension", "lower", "upper", "grid": {...}, "profiles": [...]}; see the file comment. The
+// {"dimension", "sets", "lower", "upper", "grid": {...}, "profiles": [...]}; see the file comment;
+// "sets" holds the sampled points of each non-isolated component. The
 // profiles' "action" is the cumulative sum of the segment costs c(midpoint, step) (the discrete
 // action, geometric_action.h), so its last value is the path's B up to the closure's rounding.
 nlohmann::json FigureData(const Problem& problem, const Analysis& analysis);
