@@ -1,12 +1,12 @@
 // `ldsgd simulate`: Monte Carlo simulation of SGD on a problem, measured in the neighbourhoods of
 // its critical components.
-#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/figures.h"
 #include "apps/output.h"
 #include "apps/problem_argument.h"
 #include "apps/validators.h"
@@ -16,7 +16,6 @@
 #include "solver/io/input_error.h"
 #include "solver/analysis/serialization.h"
 #include "solver/simulation/simulator.h"
-#include "solver/simulation/snapshots.h"
 
 namespace ldsgd {
 namespace {
@@ -54,17 +53,8 @@ int Run(SimulateArgs args) {
   out.doc["components"] = ToJson(components);
   AddProblem(problem, &out.doc);
   out.files = {{"simulation.json", out.doc.dump(2) + "\n"}};
-  if (!args.snapshots.empty()) {
-    SnapshotOptions so;
-    so.step_size = args.options.step_size;
-    so.times = args.snapshots;
-    std::sort(so.times.begin(), so.times.end());
-    so.seed = args.options.seed;
-    so.num_threads = args.options.num_threads;
-    const Snapshots snap = SimulateSnapshots(problem, components, so);
-    if (!snap.status.ok()) throw InputError("--snapshots", "", snap.status.message());
-    out.files.push_back({"snapshots.json", ToJson(snap, so).dump() + "\n"});
-  }
+  const SimulationOptions& o = args.options;
+  if (!args.snapshots.empty()) out.files.push_back(SnapshotsFile(problem, components, args.snapshots, o.step_size, o.seed, o.num_threads));
   out.text = SimulationText(problem, components, result, args.verbose ? summary.FullReport() : summary.BriefReport());
   out.wrote = args.snapshots.empty() ? "simulation.json" : "simulation.json and snapshots.json";
   return Emit(out, args.out, args.json);
@@ -100,11 +90,7 @@ Action AddSimulateCommand(CLI::App& app) {
          },
          "Steps discarded before measuring (< steps). Default: steps / 10.")
       ->check(kBurnInCount);
-  cmd->add_option("--snapshots", args->snapshots,
-                  "Steps t1,t2,...: also where 2000 chains started uniformly over the box are after t steps\n"
-                  "(DIR/snapshots.json; drawn by `ldsgd report --snapshots`).")
-      ->delimiter(',')
-      ->check(CLI::NonNegativeNumber);
+  AddSnapshotsOption(cmd, &args->snapshots);
   cmd->add_option("--chains", o.chains, "Independent chains.")
       ->check(kChainCount)
       ->capture_default_str();

@@ -9,6 +9,7 @@
 #include <Eigen/SVD>
 
 #include "solver/action/geometric_action.h"
+#include "solver/theory/stability.h"
 
 namespace ldsgd {
 namespace {
@@ -154,6 +155,21 @@ nlohmann::json FigureData(const Problem& problem, const Analysis& analysis) {
           {"upper", std::vector<double>(hi.data(), hi.data() + hi.size())},
           {"grid", Grid(problem, analysis)},
           {"profiles", Profiles(problem, analysis)}};
+}
+
+nlohmann::json StabilityFigureData(const Problem& problem, const Analysis& a, int threads) {
+  double top = a.predictions.stability_bound;
+  for (double eta : problem.step_sizes) top = std::isfinite(top) ? std::max(top, eta) : eta;
+  if (!std::isfinite(top) || !(top > 0)) top = 1.0;
+  StepSizeRange range;
+  range.to = 2 * top;
+  range.from = range.to / 100;
+  range.points = 100;
+  StabilityOptions o;
+  o.lyapunov.threads = threads;
+  const StabilitySweep sweep = StabilityAnalyzer(o).Sweep(problem, a.components, range);
+  if (!sweep.status.ok()) return {{"applies", false}, {"message", sweep.status.message()}};
+  return ToJson(sweep, o.vanishing_noise_tolerance);
 }
 
 }  // namespace ldsgd

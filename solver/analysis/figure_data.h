@@ -23,6 +23,11 @@ inline constexpr int kFigureGrid2D = 161;
 // action, geometric_action.h), so its last value is the path's B up to the closure's rounding.
 nlohmann::json FigureData(const Problem& problem, const Analysis& analysis);
 
+// stability.json for the figures: `ldsgd stability`'s sweep of Lam(eta) at the components where the
+// noise vanishes, over 100 step sizes up to twice the larger of the stability bound 2 / lambda_max
+// and the problem's step sizes; {"applies": false, "message"} where it cannot run.
+nlohmann::json StabilityFigureData(const Problem& problem, const Analysis& analysis, int threads);
+
 }  // namespace ldsgd
 
 #endif  // LDSGD_SOLVER_ANALYSIS_FIGURE_DATA_H_
