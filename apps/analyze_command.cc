@@ -10,7 +10,6 @@
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
 #include "apps/validators.h"
-#include "graph/graph_export.h"
 #include "solver/analysis/analysis.h"
 #include "solver/analysis/reports.h"
 
@@ -31,14 +30,7 @@ int Run(const AnalyzeArgs& args) {
   const Analysis a = RunAnalysis(problem, args.options, &summary, ShowProgress(args.json));
   CommandOutput out;
   out.doc = ToJson(problem, a, summary);
-  if (!args.out.empty()) {
-    std::vector<GraphNode> nodes;
-    for (const CriticalComponent& c : a.components) nodes.push_back({ToString(c.type), c.f});
-    out.files = {{"report.json", out.doc.dump(2) + "\n"},
-                 {"graph.dot", ToDot(a.costs.costs, nodes, a.energies)},
-                 {"graph.graphml", ToGraphML(a.costs.costs, nodes, a.energies)}};
-    for (auto& file : PathFiles(a.costs, problem.variables)) out.files.push_back(std::move(file));
-  }
+  if (!args.out.empty()) out.files = AnalysisFiles(problem, a, out.doc);
   out.text = AnalysisText(problem, a, summary, args.verbose);
   out.wrote = "report.json, graph.dot, graph.graphml and paths/";
   return Emit(out, args.out, args.json);

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "graph/graph_export.h"
 #include "solver/analysis/serialization.h"
 #include "solver/io/input_error.h"
 
@@ -52,6 +53,18 @@ std::vector<std::pair<std::string, std::string>> PathFiles(const TransitionCosts
     files.emplace_back("paths/" + std::to_string(path.from) + "_to_" + std::to_string(path.to) + ".csv",
                        PathCsv(path, variables));
   }
+  return files;
+}
+
+std::vector<std::pair<std::string, std::string>> AnalysisFiles(const Problem& problem, const Analysis& a,
+                                                               const nlohmann::json& report) {
+  std::vector<GraphNode> nodes;
+  for (const CriticalComponent& c : a.components) nodes.push_back({ToString(c.type), c.f});
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"report.json", report.dump(2) + "\n"},
+      {"graph.dot", ToDot(a.costs.costs, nodes, a.energies)},
+      {"graph.graphml", ToGraphML(a.costs.costs, nodes, a.energies)}};
+  for (auto& file : PathFiles(a.costs, problem.variables)) files.push_back(std::move(file));
   return files;
 }
 

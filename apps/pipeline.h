@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "solver/analysis/analysis.h"
 
 namespace ldsgd {
@@ -29,6 +31,11 @@ std::vector<CriticalComponent> FindComponents(const Problem& problem, int num_th
 // ("paths/FROM_to_TO.csv", CSV) for every path that has nodes.
 std::vector<std::pair<std::string, std::string>> PathFiles(const TransitionCosts& costs,
                                                            const std::vector<std::string>& variables);
+
+// The files of `analyze --out` (report.json, graph.dot, graph.graphml, paths/), also the base of
+// `report`'s folder; `report` is ToJson(problem, analysis, summary).
+std::vector<std::pair<std::string, std::string>> AnalysisFiles(const Problem& problem, const Analysis& analysis,
+                                                               const nlohmann::json& report);
 
 }  // namespace ldsgd
 

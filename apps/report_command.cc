@@ -10,7 +10,6 @@
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
 #include "apps/validators.h"
-#include "graph/graph_export.h"
 #include "solver/analysis/analysis.h"
 #include "solver/analysis/figure_data.h"
 #include "solver/analysis/reports.h"
@@ -54,14 +53,9 @@ int RunReport(const ReportArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
   AnalysisSummary summary;
   const Analysis a = RunAnalysis(problem, args.options, &summary, ShowProgress(false));
-  std::vector<GraphNode> nodes;
-  for (const CriticalComponent& c : a.components) nodes.push_back({ToString(c.type), c.f});
-  OutputFiles files = {{"report.json", ToJson(problem, a, summary).dump(2) + "\n"},
-                       {"figures.json", FigureData(problem, a).dump() + "\n"},
-                       {"stability.json", StabilityFigureData(problem, a, args.options.num_threads).dump(2) + "\n"},
-                       {"graph.dot", ToDot(a.costs.costs, nodes, a.energies)},
-                       {"graph.graphml", ToGraphML(a.costs.costs, nodes, a.energies)}};
-  for (auto& file : PathFiles(a.costs, problem.variables)) files.push_back(std::move(file));
+  OutputFiles files = AnalysisFiles(problem, a, ToJson(problem, a, summary));
+  files.push_back({"figures.json", FigureData(problem, a).dump() + "\n"});
+  files.push_back({"stability.json", StabilityFigureData(problem, a, args.options.num_threads).dump(2) + "\n"});
   if (args.verify) files.push_back({"verify.json", VerifyJson(problem, a, args)});
   if (!args.snapshots.empty()) {
     const double eta = args.snapshot_step > 0 ? args.snapshot_step : problem.step_sizes.empty() ? 0.0 : problem.step_sizes.front();

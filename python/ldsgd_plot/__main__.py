@@ -22,21 +22,17 @@ def main(argv=None):
     os.makedirs(out, exist_ok=True)
     sections = []
     import matplotlib.pyplot as plt
-    titles = {"landscape": "Landscape", "profiles": "Along the paths", "cycle_tree": "Cycle tree",
-              "weights": "Predicted weights against the step size", "arrhenius": "Arrhenius plots (verify)",
-              "masses": "Measured against predicted masses (verify)", "checks": "The checks (verify)",
-              "snapshots": "SGD's iterates over time", "stability": "Stability where the noise vanishes"}
-    for name, (draw, caption) in FIGURES.items():
+    for name, (draw, title, caption) in FIGURES.items():
         try:
             fig = draw(args.folder)
         except data.Missing as why:
-            sections.append((titles.get(name, name), caption, None, None, str(why)))
+            sections.append((title, caption, None, None, str(why)))
             continue
         fig.savefig(os.path.join(out, f"{name}.{args.format}"))
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
         plt.close(fig)
-        sections.append((titles.get(name, name), caption, buffer.getvalue(), "image/png", None))
+        sections.append((title, caption, buffer.getvalue(), "image/png", None))
     graph_caption = ("The transition graph: components as nodes, edges the finite costs B_ij, ground states "
                      "marked; laid out by GraphViz (dot) from graph.dot.")
     dot = shutil.which("dot")

@@ -228,9 +228,8 @@ def cycle_tree(folder):
 
     def visit(k):
         kids = [c for c in nodes[k]["children"] if drawn(c)]
-        if not kids:
-            if comps[k]["type"] == "minimum" if k < len(comps) else False:
-                order.append(k)
+        if not kids:  # a drawn node without drawn children is a minimum's leaf
+            order.append(k)
             return
         for c in sorted(kids, key=lambda c: nodes[c]["height"] if nodes[c]["height"] is not None else 0):
             visit(c)
@@ -274,19 +273,19 @@ def cycle_tree(folder):
     return fig
 
 
-# name -> (function, caption: how the figure was made)
+# name -> (function, section title, caption: how the figure was made)
 FIGURES = {
-    "landscape": (landscape, "f evaluated by ldsgd on a grid (161 x 161 over the box in 2-D, 801 points in 1-D, "
+    "landscape": (landscape, "Landscape", "f evaluated by ldsgd on a grid (161 x 161 over the box in 2-D, 801 points in 1-D, "
                   "or over the principal plane of the components and paths for d >= 3); markers are the "
                   "critical components of `ldsgd critical`; lines are the minimum-action paths of the ground "
                   "states' optimal trees, labelled with their cost B."),
-    "profiles": (profiles, "f and the accumulated discrete action (sum of the segment costs c(midpoint, step)) "
+    "profiles": (profiles, "Along the paths", "f and the accumulated discrete action (sum of the segment costs c(midpoint, step)) "
                  "along each optimal-tree path, against arc length; the last action value is the path's B."),
-    "cycle_tree": (cycle_tree, "Freidlin's hierarchy of cycles built from the cost matrix B: leaves at the "
+    "cycle_tree": (cycle_tree, "Cycle tree", "Freidlin's hierarchy of cycles built from the cost matrix B: leaves at the "
                    "energies E_i, each cycle drawn where its children join (their exit heights: E of the "
                    "bottom plus the exit cost). For isotropic Gaussian noise this is the disconnectivity "
                    "graph of 2 f / sigma^2."),
-    "weights": (weights, "The predicted long-run weights exp(-E_i/eta), normalized over the components, "
+    "weights": (weights, "Predicted weights against the step size", "The predicted long-run weights exp(-E_i/eta), normalized over the components, "
                 "against the step size (the leading order of Azizian et al. 2024)."),
 }
 
@@ -430,13 +429,13 @@ def checks(folder):
 
 
 FIGURES.update({
-    "arrhenius": (arrhenius, "From `verify`: the measured log mass ratios (basin occupations) and log exit times "
+    "arrhenius": (arrhenius, "Arrhenius plots (verify)", "From `verify`: the measured log mass ratios (basin occupations) and log exit times "
                   "(time at risk over exits, 95% Poisson intervals) against 1/eta, each with a line of the "
                   "predicted slope (-E_i, resp. the exit cost) through its points; the checks' slope intervals "
                   "are in the table."),
-    "masses": (masses, "From `verify`: the measured masses of the minima (basin occupations, renormalized over "
+    "masses": (masses, "Measured against predicted masses (verify)", "From `verify`: the measured masses of the minima (basin occupations, renormalized over "
                "the minima) against the leading-order prediction exp(-E_i/eta), per simulated step size."),
-    "checks": (checks, "From `verify`: every decided check, its measured value minus the prediction with its "
+    "checks": (checks, "The checks (verify)", "From `verify`: every decided check, its measured value minus the prediction with its "
                "interval, relative to the prediction; grey bands are the model allowances, green pass, "
                "vermillion fail."),
 })
@@ -487,7 +486,7 @@ def snapshots(folder):
     return fig
 
 
-FIGURES["snapshots"] = (snapshots, "Where SGD's iterates are after t steps: chains started uniformly over the box "
+FIGURES["snapshots"] = (snapshots, "SGD's iterates over time", "Where SGD's iterates are after t steps: chains started uniformly over the box "
                         "(Kronecker low-discrepancy points), each simulated by ldsgd's simulator with its own Philox "
                         "stream, over the contours of f.")
 
@@ -524,7 +523,7 @@ def stability(folder):
     return fig
 
 
-FIGURES["stability"] = (stability, "From `ldsgd stability`'s sweep: the Lyapunov exponent Lam(eta) of the "
+FIGURES["stability"] = (stability, "Stability where the noise vanishes", "From `ldsgd stability`'s sweep: the Lyapunov exponent Lam(eta) of the "
                         "linearized SGD chain at each component where the noise vanishes, with its 95% interval "
                         "where it is a Monte Carlo estimate; SGD collapses onto the component where Lam < 0 "
                         "(shaded windows), even at a maximum (Ziyin et al.).")

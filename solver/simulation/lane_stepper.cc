@@ -21,6 +21,7 @@ LaneStepper::LaneStepper(const Problem& problem, const SgdNoise& noise, double s
       failed_(kLaneBlock) {
   point_.resize(d_);
   tangent_.resize(d_);
+  phi_.resize(d_);
   if (problem.noise.is_finite_sum() && problem.samples) {
     samples_ = problem.samples.get();
     batch_ = problem.noise.batch_size();
@@ -62,10 +63,10 @@ void LaneStepper::TiltedSampleStep(std::uint32_t id, std::uint64_t step, const d
   // e_k = -<phi, g_k>, phi interpolated between the tabled nodes m and m + 1.
   Eigen::VectorXd& e = exponent_;
   e.resize(n);
-  for (int i = 0; i < d_; ++i) tangent_[i] = (1 - frac) * momentum_(m, i) + frac * momentum_(m + 1, i);
+  for (int i = 0; i < d_; ++i) phi_[i] = (1 - frac) * momentum_(m, i) + frac * momentum_(m + 1, i);
   for (int k = 0; k < n; ++k) {
     double s = 0.0;
-    for (int i = 0; i < d_; ++i) s -= g(i, k) * tangent_[i];
+    for (int i = 0; i < d_; ++i) s -= g(i, k) * phi_[i];
     e[k] = s;
   }
   // q_k = exp(e_k) / Z, as a cumulative distribution (scaled by the largest exponent).
@@ -75,7 +76,8 @@ void LaneStepper::TiltedSampleStep(std::uint32_t id, std::uint64_t step, const d
   cumulative.resize(n);
   for (int k = 0; k < n; ++k) cumulative[k] = (z += std::exp(e[k] - top));
   for (int k = 0; k < n; ++k) cumulative[k] /= z;
-  Eigen::VectorXd sum = Eigen::VectorXd::Zero(d_);
+  Eigen::VectorXd& sum = draw_sum_;
+  sum.setZero(d_);
   for (int j = 0; j < batch_; ++j) {
     const auto w = PhiloxBlock(key_, id, step, static_cast<std::uint32_t>(j));
     const double u = ((static_cast<std::uint64_t>(w[0]) << 21) ^ w[1]) * 0x1.0p-53;

@@ -75,9 +75,9 @@ class LaneStepper {
   int batch_ = 0;
   PhiloxKey key_;
   // Scratch of the tilted steps, sized once (they run once per lane and step).
-  std::vector<double> point_, tangent_, cumulative_;
+  std::vector<double> point_, tangent_, phi_, cumulative_;
   Eigen::MatrixXd sample_gradients_;
-  Eigen::VectorXd exponent_;
+  Eigen::VectorXd exponent_, draw_sum_;
   // theta phi* at progress m / kMomentumNodes, row m (finite sums).
   Eigen::MatrixXd momentum_;
   void TableMomentum();
