@@ -71,6 +71,27 @@ TEST_F(RatesCli, FiniteSumImportanceSamplingAgreesWithDirectSimulationIn2D) {
   EXPECT_NEAR(lp, std::log(direct), kTestWidth * half) << e.dump();
 }
 
+// The robust regression's exit path from minimum 0 is U-shaped (it runs down the valley, then turns
+// back to the saddle). Before the tilt was confined to a tube around the path (lane_stepper.h),
+// replicas inside the U, 0.4-0.6 from the path, had their foot jump between the branches, and the
+// tilt of the far branch balanced SGD's drift: at eta = 0.0184 (B/eta = 71) four runs took 6.6e7
+// steps, at 0.013 over 4.5 minutes. With the tube they take 3.7e5. The estimate must not move
+// (a tilt that depends on x alone keeps it unbiased): without the tube the same four runs gave
+// ln p = -70.96 (runs -70.66, -71.32, -71.30, -70.80; the tool's mean of the logs plus half their
+// variance, 95% interval +-0.56 by Student's t with 3 degrees of freedom), which the tubed estimate must meet within the two intervals combined,
+// widened to 4.5 standard errors (kTestWidth).
+TEST_F(RatesCli, TheTiltCannotHoldReplicasInsideACurvedPath) {
+  constexpr double kTestWidth = 4.5 / 1.96, kUntubed = -70.96, kUntubedHalf = 0.56;
+  constexpr double kStepLimit = 2e6;  // 5x the measured 3.7e5; the trapped runs took 6.6e7
+  const Result r = Run("rates " + Data("robust_regression.json") + " --pairs 0:exit --step-sizes 0.0184 --runs 4 --tilt 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json e = nlohmann::json::parse(r.out)["rates"][0];
+  ASSERT_TRUE(e["complete"].get<bool>()) << e.dump();
+  EXPECT_LT(e["splitting"]["steps"].get<double>(), kStepLimit) << e.dump();
+  const double lp = e["log_probability"], lo = e["log_probability_interval"][0], hi = e["log_probability_interval"][1];
+  EXPECT_NEAR(lp, kUntubed, kTestWidth * std::hypot((hi - lo) / 2, kUntubedHalf)) << e.dump();
+}
+
 // Full-batch gradient descent (a one-term finite sum) has no noise: nothing leaves a minimum, the
 // costs are +inf, and the pair is refused with that reason instead of a sampler that never ends.
 TEST_F(RatesCli, APairThatNeverLeavesIsAClearError) {

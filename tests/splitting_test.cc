@@ -126,6 +126,16 @@ TEST(PathCoordinate, ProgressIsTheArcLengthOfTheFoot) {
   EXPECT_DOUBLE_EQ(xi(b), 0.75);
   EXPECT_DOUBLE_EQ(xi(c), 0.0);
   EXPECT_DOUBLE_EQ(xi(d), 1.0);
+  // The distance to the foot, which bounds where the rare-event tilt acts (lane_stepper.h).
+  double distance = -1, t[2];
+  EXPECT_DOUBLE_EQ(xi.Project(a, &distance), 0.25);
+  EXPECT_DOUBLE_EQ(distance, 0.3);
+  EXPECT_DOUBLE_EQ(xi.Project(d, &distance), 1.0);
+  EXPECT_DOUBLE_EQ(distance, std::hypot(2.0, 4.0));
+  xi.Tangent(b, t, &distance);
+  EXPECT_DOUBLE_EQ(distance, 0.2);
+  EXPECT_DOUBLE_EQ(t[0], 0.0);
+  EXPECT_DOUBLE_EQ(t[1], 1.0);
   EXPECT_NE(PathCoordinate::Validate(Eigen::MatrixXd::Zero(2, 2)), "");
   Eigen::MatrixXd bad = nodes;
   bad(1, 1) = std::numeric_limits<double>::quiet_NaN();

@@ -28,8 +28,9 @@ LaneStepper::LaneStepper(const Problem& problem, const SgdNoise& noise, double s
   }
 }
 
-void LaneStepper::SetTilt(double theta, const PathCoordinate* path, PhiloxKey key) {
+void LaneStepper::SetTilt(double theta, const PathCoordinate* path, PhiloxKey key, double tube) {
   theta_ = (sigma_ > 0 || samples_ != nullptr) && path != nullptr ? theta : 0.0;
+  tube_ = tube;
   path_ = path;
   key_ = key;
   if (theta_ != 0.0 && samples_ != nullptr) TableMomentum();
@@ -56,14 +57,17 @@ void LaneStepper::TiltedSampleStep(std::uint32_t id, std::uint64_t step, const d
                                    double* log_weight) {
   Eigen::MatrixXd& g = sample_gradients_;
   samples_->Gradients(point, &g);
-  const double xi = (*path_)(point) * kMomentumNodes;
+  double distance = 0.0;
+  const double xi = path_->Project(point, &distance) * kMomentumNodes;
   const int m = std::min(kMomentumNodes - 1, static_cast<int>(xi));
   const double frac = xi - m;
   const int n = static_cast<int>(g.cols());
-  // e_k = -<phi, g_k>, phi interpolated between the tabled nodes m and m + 1.
+  // e_k = -<phi, g_k>, phi interpolated between the tabled nodes m and m + 1 (0 off the tube:
+  // uniform draws, weight 1).
   Eigen::VectorXd& e = exponent_;
   e.resize(n);
-  for (int i = 0; i < d_; ++i) phi_[i] = (1 - frac) * momentum_(m, i) + frac * momentum_(m + 1, i);
+  const double inside = distance <= tube_ ? 1.0 : 0.0;
+  for (int i = 0; i < d_; ++i) phi_[i] = inside * ((1 - frac) * momentum_(m, i) + frac * momentum_(m + 1, i));
   for (int k = 0; k < n; ++k) {
     double s = 0.0;
     for (int i = 0; i < d_; ++i) s -= g(i, k) * phi_[i];
@@ -111,7 +115,9 @@ void LaneStepper::Step(std::uint32_t first_id, int count, std::uint64_t step, do
   for (int l = 0; l < count; ++l) {
     bad[l] = failed_[l] != NoiseFailure::kNone;
     for (int i = 0; i < d_; ++i) point[i] = x[i * kLaneBlock + l];
-    path_->Tangent(point.data(), t.data());
+    double distance = 0.0;
+    path_->Tangent(point.data(), t.data(), &distance);
+    if (!(distance <= tube_)) continue;  // off the tube: SGD's own noise
     double climb = 0.0;
     for (int i = 0; i < d_; ++i) climb += grad_[i * kLaneBlock + l] * t[i];
     if (!(climb > 0)) continue;  // downhill along the path: SGD's own noise

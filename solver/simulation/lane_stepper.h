@@ -6,6 +6,7 @@
 #define LDSGD_SOLVER_SIMULATION_LANE_STEPPER_H_
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -59,7 +60,15 @@ class LaneStepper {
   // draw adds log(1 / (n q_k)) to log_weight, so the estimate stays unbiased whatever phi is. This
   // costs the n sample gradients per step. `key` keys these draws (the noise's own stream is not
   // used).
-  void SetTilt(double theta, const PathCoordinate* path, PhiloxKey key = {});
+  //
+  // Both tilts act only within `tube` of the path (x farther from its foot takes SGD's own step,
+  // with no weight). The tilt of the path's point of the same progress is the optimal one near the
+  // path only: applied far from it, where the foot can jump between the branches of a curved path,
+  // it can balance SGD's drift and hold a replica for a time that grows exponentially as eta
+  // shrinks (the robust regression's U-shaped exit path, docs/VERIFICATION.md). A tilt that
+  // depends on x alone keeps the estimate unbiased whatever the tube.
+  void SetTilt(double theta, const PathCoordinate* path, PhiloxKey key = {},
+               double tube = std::numeric_limits<double>::infinity());
   bool tilted() const { return theta_ != 0.0; }
   void Step(std::uint32_t first_id, int count, std::uint64_t step, double* x, bool* bad, double* log_weight);
 
@@ -69,7 +78,7 @@ class LaneStepper {
 
   const SgdNoise& noise_;
   const Objective& objective_;
-  double sigma_ = 0.0, theta_ = 0.0;
+  double sigma_ = 0.0, theta_ = 0.0, tube_ = 0.0;
   const PathCoordinate* path_ = nullptr;
   const FiniteSum* samples_ = nullptr;
   int batch_ = 0;

@@ -95,18 +95,25 @@ PathCoordinate PathCoordinate::TowardEnd(const Eigen::MatrixXd& nodes) {
 }
 
 double PathCoordinate::operator()(const double* x) const {
+  double distance = 0.0;
+  return Project(x, &distance);
+}
+
+double PathCoordinate::Project(const double* x, double* distance) const {
   if (toward_end_) {
     const double* end = &points_[dimension_];
     double d2 = 0.0;
     for (int i = 0; i < dimension_; ++i) d2 += (x[i] - end[i]) * (x[i] - end[i]);
-    return std::clamp(1.0 - std::sqrt(d2) / length_, 0.0, 1.0);
+    *distance = std::sqrt(d2);
+    return std::clamp(1.0 - *distance / length_, 0.0, 1.0);
   }
-  double w = 0.0;
-  const int k = Foot(x, &w);
+  double w = 0.0, d2 = 0.0;
+  const int k = Foot(x, &w, &d2);
+  *distance = std::sqrt(d2);
   return arc_[k] + w * (arc_[k + 1] - arc_[k]);
 }
 
-int PathCoordinate::Foot(const double* x, double* foot_w) const {
+int PathCoordinate::Foot(const double* x, double* foot_w, double* distance2) const {
   double best = std::numeric_limits<double>::infinity();
   int foot = 0;
   const int d = dimension_;
@@ -128,12 +135,16 @@ int PathCoordinate::Foot(const double* x, double* foot_w) const {
       *foot_w = w;
     }
   }
+  if (distance2 != nullptr) *distance2 = best;
   return foot;
 }
 
-void PathCoordinate::Tangent(const double* x, double* t) const {
+void PathCoordinate::Tangent(const double* x, double* t, double* distance) const {
   double w = 0.0;
-  const int k = toward_end_ ? 0 : Foot(x, &w);
+  if (toward_end_ && distance != nullptr) Project(x, distance);
+  double d2 = 0.0;
+  const int k = toward_end_ ? 0 : Foot(x, &w, &d2);
+  if (!toward_end_ && distance != nullptr) *distance = std::sqrt(d2);
   const double* a = &points_[k * dimension_];
   const double scale = std::sqrt(inverse_[k]);
   for (int i = 0; i < dimension_; ++i) t[i] = (a[dimension_ + i] - a[i]) * scale;

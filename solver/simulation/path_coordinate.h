@@ -40,8 +40,11 @@ class PathCoordinate {
 
   // xi(x) in [0, 1]; x has dimension() coordinates.
   double operator()(const double* x) const;
-  // The unit tangent of the path at the foot of x (toward the end), written to t (dimension()).
-  void Tangent(const double* x, double* t) const;
+  // xi(x), and in *distance the distance from x to its foot (to the last node for TowardEnd).
+  double Project(const double* x, double* distance) const;
+  // The unit tangent of the path at the foot of x (toward the end), written to t (dimension()),
+  // and, when `distance` is not null, the distance from x to its foot.
+  void Tangent(const double* x, double* t, double* distance = nullptr) const;
   // The point of the path at progress xi in [0, 1] (arc fraction) and the unit tangent of the
   // segment holding it, each written to dimension() values.
   void PointAt(double xi, double* x, double* t) const;
@@ -56,8 +59,8 @@ class PathCoordinate {
   std::vector<double> points_;   // row-major, dimension_ per node
   std::vector<double> arc_;      // arc length at each node, over length_
   std::vector<double> inverse_;  // 1 / |segment|^2 per segment (0 for a degenerate one)
-  // The segment holding the foot of x and the fraction along it.
-  int Foot(const double* x, double* w) const;
+  // The segment holding the foot of x, the fraction along it and the squared distance to it.
+  int Foot(const double* x, double* w, double* distance2 = nullptr) const;
 };
 
 }  // namespace ldsgd

@@ -50,7 +50,7 @@ class Run {
     Status status;
     noise_ = MakeSgdNoise(problem, MixSeed(o.seed, kRunStream + index), &status);
     stepper_ = std::make_unique<LaneStepper>(problem, *noise_, o.step_size, o.divergence_factor);
-    stepper_->SetTilt(o.tilt, &xi_, KeyFromSeed(MixSeed(o.seed, kTiltStream + index)));
+    stepper_->SetTilt(o.tilt, &xi_, KeyFromSeed(MixSeed(o.seed, kTiltStream + index)), o.tilt_tube);
   }
 
   // Runs the algorithm; false with *error set when an excursion exceeded its step limit.
@@ -304,6 +304,7 @@ Status SplittingOptions::Validate() const {
   else if (!(divergence_factor >= 1)) why << "divergence_factor = " << divergence_factor << " (must be >= 1)";
   else if (num_threads < 0) why << "num_threads = " << num_threads << " (must be >= 0)";
   else if (!(tilt >= 0 && tilt <= 1)) why << "tilt = " << tilt << " (0 <= tilt <= 1)";
+  else if (!(tilt_tube > 0)) why << "tilt_tube = " << tilt_tube << " (must be positive)";
   else return Status::Ok();
   return Status(StatusCode::kInvalidOptions, "Invalid configuration. " + why.str());
 }

@@ -29,6 +29,7 @@
 #define LDSGD_SOLVER_SIMULATION_SPLITTING_H_
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -66,6 +67,8 @@ struct SplittingOptions {
   // functional of the stopped path). 1 makes climbing a well as likely as falling: the remedy
   // where uphill steps are too rare for plain splitting. 0 = plain splitting.
   double tilt = 0.0;
+  // The tilt acts within this distance of the path only (LaneStepper::SetTilt); > 0.
+  double tilt_tube = std::numeric_limits<double>::infinity();
   Status Validate() const;
 };
 

@@ -200,6 +200,7 @@ RateEstimate MeasureRate(const Problem& problem, const std::vector<CriticalCompo
   so.max_steps_per_run = o.max_splitting_steps;
   so.tilt = o.tilt;
   const PathCoordinate xi = components[pair.from].isolated ? PathCoordinate(nodes) : PathCoordinate::TowardEnd(nodes);
+  so.tilt_tube = std::max(kTiltTubeRadii * e.start_radius, kTiltTubeLength * xi.length());
   e.splitting = RunSplitting(problem, xi, sets, e.departures.points, so);
   e.departures.points.clear();
   e.departures.points.shrink_to_fit();

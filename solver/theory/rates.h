@@ -34,6 +34,17 @@ namespace ldsgd {
 
 // A_i's radius as a fraction of U_i's (neighbourhoods.h: 3 stationary standard deviations).
 inline constexpr double kStartRadiusFraction = 1.0 / 3.0;
+// The importance sampling tilts only within a tube around the path (SplittingOptions::tilt_tube)
+// of radius max(kTiltTubeRadii A_i radii, kTiltTubeLength x the path's length). Wide enough that
+// a replica climbing under the tilt stays inside: it fluctuates across the path on the scale of
+// the chain's stationary spread (one A_i radius at K_i; more where the path's transverse curvature
+// is smaller, at a saddle), which is small against the path where B/eta is large (Mueller-Brown,
+// B/eta up to 7e6, needs the length term: with three radii alone its replicas left the tube near
+// the saddles and the splitting crawled). Narrow enough to exclude the points whose foot jumps
+// between the branches of a curved path, where the tilt can hold a replica (the robust
+// regression's U-shaped path: its trap lies 0.18 path lengths away, docs/VERIFICATION.md).
+inline constexpr double kTiltTubeRadii = 3.0;
+inline constexpr double kTiltTubeLength = 0.1;
 // Relaxation times 1 / (eta lambda_min) before departures count, from the point of K_i.
 inline constexpr double kDepartureBurnIn = 3.0;
 // A path must start within this many radii of A_i's centre and end within this many of U_j's

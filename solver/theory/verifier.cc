@@ -119,7 +119,6 @@ void Judge(const Interval& measured, const std::string& unmixed, VerifyCheck* c)
 // Pass iff |measured - predicted| <= the regime's allowance + the half-width widened from 95% to
 // a family-wise level: with m checks judged at once, each at 1 - kFamilyRisk / m (Bonferroni), a
 // run whose predictions are all right fails a check with probability <= kFamilyRisk.
-constexpr double kFamilyRisk = 0.01;
 
 void Decide(int batches, std::vector<VerifyCheck>* checks) {
   int m = 0;
@@ -364,20 +363,7 @@ struct Evidence {
   }
 };
 
-// The regimes (docs/VERIFICATION.md "Regimes"). A leading-order slope is measured between step
-// sizes where log(observable) = -E/eta + A(eta), A the log of the subexponential prefactor; the
-// fitted slope against 1/eta is off by -dA/d(1/eta) = eta^2 A'(eta), about p eta for a prefactor
-// ~ eta^p. Hence an absolute allowance (kPrefactorPower + a) eta_max, a = half the dimension gap of
-// degenerate components; with it a 30% error in a quantity P is still a fail once P/eta >~ 4.
-// kPrefactorPower is 1.3 times the largest deviation measured on the problems in data/
-// (docs/VERIFICATION.md: at most 0.58 eta_max, statistical error included).
-// Below kMetastable the wells are not metastable (an exit takes a few relaxation times): no check.
-constexpr double kMetastable = 3.0;
-constexpr double kPrefactorPower = 0.75;
-// eta lambda_max above this (half the stability bound): the chain's variance near a minimum is
-// more than twice Langevin's and the corrections to the exponent, O((eta lambda)^2) along the
-// path, are not small (the ring: exit slope 3.17 against 2 at eta lambda_max = 1.1 to 1.4).
-constexpr double kDiscreteRegime = 1.0;
+// The regimes: kMetastable, kPrefactorPower and kDiscreteRegime (verifier.h).
 // The Laplace masses are second order: relative error ~ c/(B/eta), c measured on the grid
 // reference at 0.18-0.25 (tilted double well, B/eta = 2.1-3.2); kLaplaceRelative doubles it.
 constexpr double kLaplaceRegime = 3.0;
@@ -833,7 +819,11 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
   s.ground = ReferenceMinimum(s.minima, relative_energies, costs);
   const double bound = Predict(problem, components, relative_energies, {}).stability_bound;
   s.lambda_max = std::isfinite(bound) && bound > 0 ? 2.0 / bound : 0.0;
-  StepSizePlanInput in{&components, &costs, bound, options.step_sizes};
+  // The experiment (step sizes, round lengths, the rare-event share) is designed on the analysis'
+  // own costs when they are at hand, so that a power test (scaled predictions) measures exactly
+  // what the unscaled run measures and only the comparison changes.
+  const Eigen::MatrixXd& design = paths != nullptr ? paths->costs : costs;
+  StepSizePlanInput in{&components, &design, bound, options.step_sizes};
   const double threads = std::max(1u, std::thread::hardware_concurrency());
   in.budget_steps = kPlannedFraction * options.budget_seconds * threads *
                     PilotRate(problem, components, std::isfinite(bound) ? 0.25 * bound : 0.1);
@@ -853,7 +843,9 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
     // reproduces a run extended in rounds; at most half the steps.
     // Within a tenth of what the budget affords per chain: a burn-in the budget cannot pay for
     // would leave nothing to measure.
-    const double affordable = s.affordable = in.budget_steps / kPlannedFraction / (options.chains * report.step_sizes.size());
+    // Of the direct rounds' share of the budget: the first round must not spend the rare-event share.
+    const double share = direct.budget_seconds / options.budget_seconds;
+    const double affordable = s.affordable = share * in.budget_steps / kPlannedFraction / (options.chains * report.step_sizes.size());
     const double wanted = std::max(static_cast<double>(relax), std::min(mixing, 1e9));
     long b = static_cast<long>(std::max(100.0, std::min(wanted, kFirstRoundShare * affordable)));
     if (options.steps > 0) b = options.burn_in >= 0 ? options.burn_in : std::min(b, options.steps / 2);
