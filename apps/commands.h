@@ -25,6 +25,7 @@ Action AddStabilityCommand(CLI::App& app);
 Action AddRatesCommand(CLI::App& app);
 Action AddReportCommand(CLI::App& app);
 Action AddPlotCommand(CLI::App& app);
+Action AddConvergenceCommand(CLI::App& app);
 
 }  // namespace ldsgd
 

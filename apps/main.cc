@@ -33,13 +33,14 @@ int main(int argc, char** argv) {
   const ldsgd::Action rates = ldsgd::AddRatesCommand(app);
   const ldsgd::Action report = ldsgd::AddReportCommand(app);
   const ldsgd::Action plot = ldsgd::AddPlotCommand(app);
+  const ldsgd::Action convergence = ldsgd::AddConvergenceCommand(app);
   // CLI11 would say only "A subcommand is required".
   const std::string first = argc > 1 ? argv[1] : "";
   const std::vector<std::string> commands = {"analyze", "critical", "actions", "energies", "simulate", "verify",
-                                             "stability", "rates", "report", "plot"};
+                                             "stability", "rates", "report", "plot", "convergence"};
   if (!first.empty() && first[0] != '-' && std::find(commands.begin(), commands.end(), first) == commands.end()) {
     std::cerr << "ldsgd: error: unknown command '" << argv[1]
-              << "' (commands: analyze, critical, actions, energies, simulate, verify, stability, rates, report, plot)\n";
+              << "' (commands: analyze, critical, actions, energies, simulate, verify, stability, rates, report, plot, convergence)\n";
     return ldsgd::kExitBadInput;
   }
   try {
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("rates")) return rates();
     if (app.got_subcommand("report")) return report();
     if (app.got_subcommand("plot")) return plot();
+    if (app.got_subcommand("convergence")) return convergence();
   } catch (const ldsgd::InputError& e) {
     std::cerr << "ldsgd: error: " << e.what() << "\n";
     return ldsgd::kExitBadInput;

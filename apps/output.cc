@@ -37,7 +37,7 @@ bool IsOutputName(const fs::path& relative) {
                                              "costs.json",      "critical.json",  "simulation.json",
                                              "stability.json",  "stability.csv",  "verify.json",
                                              "rates.json",      "figures.json",   "report.html",
-                                             "snapshots.json"};
+                                             "snapshots.json",  "convergence.json"};
   const std::string name = relative.filename().string();
   if (relative.parent_path().empty()) return kTop.count(name) > 0 || name == "paths" || name == "figures";
   if (relative.parent_path() == "figures") {

@@ -1,6 +1,8 @@
 #include "apps/validators.h"
 
 #include <cmath>
+#include <sstream>
+#include <vector>
 #include <limits>
 #include <string>
 
@@ -90,6 +92,25 @@ RatePair ParseRatePair(const std::string& text, int components) {
   }
   if (pair.from == pair.to) throw InputError("--pairs", "", "'" + text + "': a transition needs two different components");
   return pair;
+}
+
+Eigen::VectorXd ParsePoint(const std::string& text, const std::string& source, const std::string& field) {
+  std::vector<double> v;
+  std::stringstream in(text);
+  for (std::string cell; std::getline(in, cell, ',');) {
+    std::size_t used = 0;
+    double x = 0;
+    try {
+      x = std::stod(cell, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || cell.find_first_not_of(" \t", used) != std::string::npos) {
+      throw InputError(source, field, "'" + cell + "' is not a number");
+    }
+    v.push_back(x);
+  }
+  return Eigen::Map<Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
 }
 
 }  // namespace ldsgd

@@ -6,6 +6,7 @@
 #define LDSGD_APPS_VALIDATORS_H_
 
 #include <CLI/CLI.hpp>
+#include <Eigen/Core>
 
 #include "solver/theory/rates.h"
 
@@ -33,6 +34,10 @@ double DurationSeconds(const std::string& text);
 
 // `ldsgd rates --pairs`: "FROM:TO" or "FROM:exit" (to = -1) with ids below `components`; a bad one
 // throws InputError naming --pairs.
+// Comma-separated numbers ("1.5,-2") as a point; throws InputError naming `source` and `field` for
+// a cell that is not a number.
+Eigen::VectorXd ParsePoint(const std::string& text, const std::string& source, const std::string& field);
+
 RatePair ParseRatePair(const std::string& text, int components);
 
 // A path that names something: --out ''.

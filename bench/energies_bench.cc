@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "graph/energies.h"
+#include "graph/hitting_times.h"
 #include "graph/transition_graph.h"
 
 namespace ldsgd {
@@ -29,6 +30,17 @@ void BM_AllRootsEnergiesDense(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AllRootsEnergiesDense)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// Mean hitting-time exponents E(i) of every node (graph/hitting_times.h): min-plus elimination of
+// all nodes but i and the target, O(p^3) per node, O(p^4) in all.
+void BM_HittingExponentsDense(benchmark::State& state) {
+  const Eigen::MatrixXd costs = DenseCosts(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    HittingExponents h = ComputeHittingExponents(costs, {0});
+    benchmark::DoNotOptimize(h.exponent.data());
+  }
+}
+BENCHMARK(BM_HittingExponentsDense)->Arg(10)->Arg(30)->Arg(100)->Unit(benchmark::kMillisecond);
 
 // The Boost adjacency_list alone (one heap-allocated property per edge): most of the cost above
 // that is not the contraction.

@@ -183,7 +183,8 @@ struct CostRun {
     Eigen::MatrixXd coarse_edges = Eigen::MatrixXd::Constant(p, p, kInf);
     for (const auto& [key, job] : best) coarse_edges(key.first, key.second) = job->result.action;
     for (const auto& [key, path] : flow) coarse_edges(key.first, key.second) = 0.0;
-    const Eigen::MatrixXd coarse_closed = ShortestPathClosure(coarse_edges);
+    const Eigen::MatrixXd coarse_closed =
+        o.restricted ? RestrictedClosure(coarse_edges, GlobalMinima(components)) : ShortestPathClosure(coarse_edges);
     for (const auto& [key, job] : best) {
       const auto [i, j] = key;
       double via = kInf;
@@ -327,6 +328,27 @@ Status CheckNoiseAtComponents(const Problem& problem, const std::vector<Critical
   return CheckNoiseAtComponents(geometry.geometry(), components, where);
 }
 
+std::vector<int> GlobalMinima(const std::vector<CriticalComponent>& components) {
+  double least = kInf;
+  for (const CriticalComponent& c : components) {
+    if (c.type == CriticalType::kMinimum) least = std::min(least, c.f);
+  }
+  std::vector<int> out;
+  for (int i = 0; i < static_cast<int>(components.size()); ++i) {
+    const CriticalComponent& c = components[i];
+    if (c.type == CriticalType::kMinimum && c.f - least <= kGlobalMinimumTolerance * std::max(1.0, std::abs(least))) out.push_back(i);
+  }
+  return out;
+}
+
+Eigen::MatrixXd RestrictedClosure(const Eigen::MatrixXd& edges, const std::vector<int>& avoid) {
+  Eigen::MatrixXd cut = edges;
+  for (int g : avoid) {
+    for (int j = 0; j < cut.cols(); ++j) cut(g, j) = g == j ? 0.0 : kInf;
+  }
+  return ShortestPathClosure(cut);
+}
+
 const TransitionPath& TransitionCosts::path(int from, int to) const {
   const int p = static_cast<int>(costs.rows());
   const int index = from * (p - 1) + (to < from ? to : to - 1);
@@ -407,6 +429,10 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
 
   // 4. Every pair's path: its own, or the concatenation along its closure route.
   out.paths = run.Paths(out.costs);
+  if (options_.restricted) {
+    out.global_minima = GlobalMinima(components);
+    out.restricted = RestrictedClosure(run.edges, out.global_minima);
+  }
   // In one dimension a +inf cost is exact (the only path crosses the region no sample step can
   // climb); in more, it only means that no path tried had finite cost.
   if (bent_paths) {

@@ -43,8 +43,23 @@ struct TransitionPath {
 struct TransitionCosts {
   Eigen::MatrixXd costs;              // p x p, diagonal 0, +inf allowed (never clamped)
   std::vector<TransitionPath> paths;  // every ordered pair i != j, row-major order
+  // Options::restricted only (else empty). The global minima K_0 = argmin f (the minima whose f is
+  // within GlobalMinimumTolerance of the least), and the restricted costs B0_ij of THEORY.md
+  // section 10: routes that do not pass through K_0 before they arrive (the closure of the direct
+  // and gradient-flow edges with K_0's arrows removed). Rows of K_0 are +inf off the diagonal.
+  std::vector<int> global_minima;
+  Eigen::MatrixXd restricted;
   const TransitionPath& path(int from, int to) const;
 };
+
+// f values within this of the least minimum's (relative to max(1, |f|)) are global minima: well
+// above the critical search's accuracy (1e-12 relative), well below distinct minima's gaps.
+inline constexpr double kGlobalMinimumTolerance = 1e-8;
+std::vector<int> GlobalMinima(const std::vector<CriticalComponent>& components);
+
+// The closure of `edges` (direct and flow costs) over routes that do not pass through `avoid`:
+// the arrows out of the avoided nodes are removed.
+Eigen::MatrixXd RestrictedClosure(const Eigen::MatrixXd& edges, const std::vector<int>& avoid);
 
 // A covariance that is indefinite (or not finite) at a component is not a covariance: the input is
 // wrong (kInvalidInput, *where = the component's point). One that is merely singular there is an
@@ -65,6 +80,9 @@ class TransitionCostSolver {
     // |x_i - s| + |s - x_j| <= detour_factor * |x_i - x_j|.
     double detour_factor = 2.0;
     GradientFlowOptions flow;
+    // Also the restricted costs B0 (TransitionCosts::restricted). The pruning then keeps every
+    // direct pair that competes with the routes avoiding K_0, so B0 has its own direct paths.
+    bool restricted = false;
     int num_threads = 0;  // 0 = all cores; results do not depend on it
   };
 

@@ -1,5 +1,6 @@
 #include "solver/analysis/reports.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -414,6 +415,101 @@ std::string RatesText(const Problem& problem, const std::vector<RateEstimate>& e
   }
   s << table.ToString();
   return s.str();
+}
+
+}  // namespace ldsgd
+
+namespace ldsgd {
+namespace {
+
+std::string Ids(const std::vector<int>& ids) {
+  std::string s;
+  for (int i : ids) s += (s.empty() ? "" : ", ") + std::to_string(i);
+  return s;
+}
+
+}  // namespace
+
+std::string ConvergenceText(const Problem& problem, const std::vector<CriticalComponent>& components,
+                            const ConvergenceReport& report, const std::vector<double>& step_sizes,
+                            const std::vector<VerifyCheck>& checks) {
+  std::ostringstream out;
+  out << problem.name << "\n\nglobal minima K_0: " << Ids(report.global_minima) << " (tau: first step within delta = "
+      << FormatNumber(report.delta, 4) << " of them)\n\n";
+  Table comps({"id", "type", "point", "E (mean time from it ~ exp(E/eta))"});
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    const bool global = std::find(report.global_minima.begin(), report.global_minima.end(), static_cast<int>(i)) != report.global_minima.end();
+    comps.AddRow({std::to_string(i), ToString(components[i].type), FormatVector(components[i].point),
+                  global ? "0 (K_0)" : FormatNumber(report.exponents.exponent[i], 8)});
+  }
+  out << comps.ToString() << "\n";
+  std::vector<std::string> header = {"start", "point", "flows to", "E(x)", "dominant"};
+  for (double eta : step_sizes) header.push_back("ln E tau ~ E/eta (eta=" + FormatNumber(eta, 4) + ")");
+  Table starts(header);
+  for (std::size_t k = 0; k < report.starts.size(); ++k) {
+    const ConvergenceStart& s = report.starts[k];
+    std::vector<std::string> row = {std::to_string(k), FormatVector(s.point),
+                                    s.costs.flows_to >= 0 ? std::to_string(s.costs.flows_to) : "-",
+                                    s.arrived ? "0 (within delta)" : FormatNumber(s.exponent, 8),
+                                    s.dominant >= 0 ? std::to_string(s.dominant) : "-"};
+    for (double eta : step_sizes) row.push_back(FormatNumber(s.exponent / eta, 4));
+    starts.AddRow(row);
+  }
+  out << starts.ToString();
+  if (report.starts.size() > 1) {
+    const nlohmann::json summary = ToJson(report)["summary"];
+    out << "\n" << report.starts.size() << " starts: E(x) = 0 (no exponential wait) for "
+        << FormatNumber(100 * summary["fraction_zero"].get<double>(), 3) << "%; quantiles of E(x) (min, 25%, median, 75%, max):";
+    for (const auto& q : summary["E_quantiles"]) out << " " << (q.is_null() ? "inf" : FormatNumber(q.get<double>(), 5));
+    out << "\n";
+  }
+  if (checks.empty()) return out.str();
+  out << "\n";
+  Table table({"check", "method", "predicted E(x)", "measured slope", "95% interval", "allowance", "verdict"});
+  for (const VerifyCheck& c : checks) {
+    table.AddRow({c.name, c.method, FormatNumber(c.predicted, 5), FormatNumber(c.measured, 5),
+                  "[" + FormatNumber(c.lower, 4) + ", " + FormatNumber(c.upper, 4) + "]", FormatNumber(c.allowance, 3),
+                  ToString(c.verdict)});
+  }
+  out << table.ToString();
+  for (const VerifyCheck& c : checks) {
+    out << "  " << c.name << ": " << (c.verdict == Verdict::kSkipped ? c.detail : c.regime + "; " + c.detail) << "\n";
+  }
+  out << "verdict: " << ToString(ConvergenceVerdict(checks)) << "\n";
+  return out.str();
+}
+
+Verdict ConvergenceVerdict(const std::vector<VerifyCheck>& checks) {
+  bool inconclusive = false, decided = false;
+  for (const VerifyCheck& c : checks) {
+    if (c.verdict == Verdict::kFail) return Verdict::kFail;
+    inconclusive = inconclusive || c.verdict == Verdict::kInconclusive;
+    decided = decided || c.verdict == Verdict::kPass;
+  }
+  return inconclusive || !decided ? Verdict::kInconclusive : Verdict::kPass;
+}
+
+nlohmann::json ConvergenceJson(const Problem& problem, const std::vector<CriticalComponent>& components,
+                               const ConvergenceReport& report, const std::vector<double>& step_sizes,
+                               const std::vector<VerifyCheck>* checks) {
+  nlohmann::json j = ToJson(report);
+  j["problem"] = problem.name;
+  j["step_sizes"] = step_sizes;
+  nlohmann::json types = nlohmann::json::array();
+  for (const CriticalComponent& c : components) types.push_back(ToString(c.type));
+  j["component_types"] = types;
+  if (checks != nullptr) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const VerifyCheck& c : *checks) {
+      const auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+      list.push_back({{"name", c.name}, {"method", c.method}, {"predicted", num(c.predicted)}, {"measured", num(c.measured)},
+                      {"interval", {num(c.lower), num(c.upper)}}, {"allowance", num(c.allowance)}, {"regime", c.regime},
+                      {"detail", c.detail}, {"verdict", ToString(c.verdict)}, {"steps", c.steps}});
+    }
+    j["checks"] = list;
+    j["verdict"] = ToString(ConvergenceVerdict(*checks));
+  }
+  return j;
 }
 
 }  // namespace ldsgd

@@ -14,6 +14,7 @@
 #include "solver/simulation/simulator.h"
 #include "solver/theory/stability.h"
 #include "solver/theory/rates.h"
+#include "solver/theory/convergence.h"
 #include "solver/theory/verifier.h"
 
 namespace ldsgd {
@@ -56,6 +57,22 @@ std::string VerifyText(const Problem& problem, const VerifyReport& report);
 
 // `ldsgd rates`: one row per pair and step size (natural logs, per SGD step).
 std::string RatesText(const Problem& problem, const std::vector<RateEstimate>& estimates);
+
+// `ldsgd convergence`: E of the components, then per start E(x), its dominant well and the
+// predicted ln E tau at the problem's step sizes; with checks, their table and the verdict.
+std::string ConvergenceText(const Problem& problem, const std::vector<CriticalComponent>& components,
+                            const ConvergenceReport& report, const std::vector<double>& step_sizes,
+                            const std::vector<VerifyCheck>& checks);
+
+// The overall verdict of convergence checks: fail if any fails, else inconclusive if any is (or
+// none was run), else pass.
+Verdict ConvergenceVerdict(const std::vector<VerifyCheck>& checks);
+
+// convergence.json: ToJson(report) plus "problem", "step_sizes", the components' types, and with
+// checks "checks" and "verdict".
+nlohmann::json ConvergenceJson(const Problem& problem, const std::vector<CriticalComponent>& components,
+                               const ConvergenceReport& report, const std::vector<double>& step_sizes,
+                               const std::vector<VerifyCheck>* checks);
 
 }  // namespace ldsgd
 
