@@ -4,8 +4,11 @@
 #include <cmath>
 #include <limits>
 
+#include <Eigen/QR>
+
 #include "solver/action/action_solver.h"
 #include "solver/action/geometric_action.h"
+#include "solver/action/spanning_path.h"
 #include "solver/landscape/basins.h"
 
 namespace ldsgd {
@@ -16,6 +19,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kCoarseMaxRounds = 2;
 constexpr int kCoarseMaxIterations = 50;
 constexpr double kSplitReach = 1.5;
+// Bent initial paths for finite sums in d >= 2 when no straight one is finite (as the analysis').
+constexpr int kBentNormals = 2;
+constexpr double kBendOffsets[] = {-1.0, -0.5, 0.5, 1.0};
 
 Eigen::MatrixXd Polyline(const std::vector<Eigen::VectorXd>& points) {
   Eigen::MatrixXd m(points.size(), points.front().size());
@@ -50,10 +56,35 @@ bool ThroughOther(const Eigen::MatrixXd& nodes, const std::vector<CriticalCompon
   return false;
 }
 
+ActionPath BestCoarse(const NoiseGeometry& geometry, const std::vector<Eigen::MatrixXd>& initial, const ActionSolver::Options& coarse) {
+  ActionPath best;
+  best.action = kInf;
+  for (const Eigen::MatrixXd& path : initial) {
+    ActionSolver::Summary summary;
+    ActionPath p = ActionSolver(coarse).Solve(geometry, path, &summary);
+    if (summary.ok() && p.action < best.action) best = std::move(p);
+  }
+  return best;
+}
+
+// Finite sums in d >= 2: a straight path may cross a region no sample step moves through (cost
+// +inf) where a curved one does not: the chord bent along its normals, and a path pulled to where
+// the sample gradients surround 0 (spanning_path.h), as the analysis tries (transition_costs.cc).
+std::vector<Eigen::MatrixXd> BentPaths(const FiniteSum& samples, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  std::vector<Eigen::MatrixXd> out;
+  const Eigen::VectorXd chord = b - a;
+  const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(chord).householderQ();
+  for (int n = 1; n < std::min<int>(kBentNormals + 1, static_cast<int>(q.cols())); ++n) {
+    for (const double offset : kBendOffsets) out.push_back(Polyline({a, 0.5 * (a + b) + offset * chord.norm() * q.col(n), b}));
+  }
+  out.push_back(SpanningInitialPath(samples, a, b));
+  return out;
+}
+
 // V(x, k): the best coarse initial path (straight, or through a saddle within the detour factor),
 // refined; +inf when none is finite or the refined path runs through another component.
 double DirectCost(const NoiseGeometry& geometry, const std::vector<CriticalComponent>& components,
-                  const Eigen::VectorXd& x, int at, int k, const TransitionCostSolver::Options& o) {
+                  const Eigen::VectorXd& x, int at, int k, const FiniteSum* bent, const TransitionCostSolver::Options& o) {
   const Eigen::VectorXd& y = components[k].point;
   std::vector<Eigen::MatrixXd> initial = {Polyline({x, y})};
   for (const CriticalComponent& s : components) {
@@ -64,13 +95,8 @@ double DirectCost(const NoiseGeometry& geometry, const std::vector<CriticalCompo
   coarse.initial_segments = coarse.max_segments = o.coarse_segments;
   coarse.max_rounds = std::min(coarse.max_rounds, kCoarseMaxRounds);
   coarse.max_iterations = std::min(coarse.max_iterations, kCoarseMaxIterations);
-  ActionPath best;
-  best.action = kInf;
-  for (const Eigen::MatrixXd& path : initial) {
-    ActionSolver::Summary summary;
-    ActionPath p = ActionSolver(coarse).Solve(geometry, path, &summary);
-    if (summary.ok() && p.action < best.action) best = std::move(p);
-  }
+  ActionPath best = BestCoarse(geometry, initial, coarse);
+  if (!std::isfinite(best.action) && bent != nullptr) best = BestCoarse(geometry, BentPaths(*bent, x, y), coarse);
   if (!std::isfinite(best.action)) return kInf;
   ActionSolver::Options fine = o.action;
   fine.initial_segments = std::max(fine.initial_segments, o.coarse_segments);
@@ -102,10 +128,11 @@ PointCosts ComputePointCosts(const Problem& problem, const std::vector<CriticalC
   const int at = SitsOn(components, x);
   out.flows_to = at;
   if (out.flows_to < 0) out.flows_to = BasinClassifier(*problem.objective, components).Classify(x);
+  const FiniteSum* bent = geometry.geometry().is_finite_sum() && problem.dimension() >= 2 ? problem.samples.get() : nullptr;
   out.direct = Eigen::VectorXd::Constant(p, kInf);
   for (int k = 0; k < p; ++k) {
     if (global[k]) continue;
-    out.direct[k] = k == out.flows_to ? 0.0 : DirectCost(geometry.geometry(), components, x, at, k, options);
+    out.direct[k] = k == out.flows_to ? 0.0 : DirectCost(geometry.geometry(), components, x, at, k, bent, options);
   }
   out.restricted = Eigen::VectorXd::Constant(p, kInf);
   for (int i = 0; i < p; ++i) {
