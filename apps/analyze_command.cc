@@ -17,7 +17,7 @@ namespace ldsgd {
 namespace {
 
 struct AnalyzeArgs {
-  std::string problem;
+  std::string problem, pairs = "auto";
   OutputTarget out;
   bool json = false;
   bool verbose = false;
@@ -26,8 +26,10 @@ struct AnalyzeArgs {
 
 int Run(const AnalyzeArgs& args) {
   const Problem problem = LoadProblemArgument(args.problem);
+  AnalysisOptions options = args.options;
+  FromString(args.pairs, &options.costs.pairs);  // checked by CLI11
   AnalysisSummary summary;
-  const Analysis a = RunAnalysis(problem, args.options, &summary, ShowProgress(args.json));
+  const Analysis a = RunAnalysis(problem, options, &summary, ShowProgress(args.json));
   CommandOutput out;
   out.doc = ToJson(problem, a, summary);
   if (!args.out.empty()) out.files = AnalysisFiles(problem, a, out.doc);
@@ -55,6 +57,11 @@ Action AddAnalyzeCommand(CLI::App& app) {
   cmd->add_option("--tolerance", o.costs.action.relative_tolerance, "Relative tolerance of each action.")
       ->check(kPositive);
   cmd->add_option("--threads", o.num_threads, "Worker threads (0: all cores).")->check(kThreadCount);
+  cmd->add_option("--cost-pairs", args->pairs,
+                  "Pairs with their own minimum-action path: all, adjacent (the climbs of the gradient-flow\n"
+                  "connections; the closure does the rest) or auto (adjacent above 40 components).")
+      ->check(CLI::IsMember({"all", "adjacent", "auto"}))
+      ->capture_default_str();
   cmd->add_flag("--verbose", args->verbose, "Print the cost matrix and the full solver reports.");
   cmd->add_flag("--compare-gaussian", o.compare_gaussian,
                 "Finite-sum noise: also compute the costs and energies under the Gaussian approximation\n"

@@ -110,6 +110,7 @@ struct CostRun {
     for (int i = 0; i < p; ++i) {
       for (int j = 0; j < p; ++j) {
         if (i == j || flow.count({i, j})) continue;
+        if (s.adjacent_only && !flow.count({j, i})) continue;  // only the climbs of flow connections
         const auto [a, b] = Ends(components[i], components[j]);
         coarse.push_back({i, j, Polyline({a, b}), {}, {}});
         for (int k = 0; k < p; ++k) {
@@ -382,6 +383,7 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
     run.flow[{c.from, c.to}] = std::move(c.path);
   }
   s.flow_pairs = static_cast<int>(run.flow.size());
+  s.adjacent_only = options_.pairs == CostPairs::kAdjacent || (options_.pairs == CostPairs::kAuto && run.p > kAdjacentAbove);
 
   // 2. Coarse pass over every other pair and initial path.
   ActionSolver::Options coarse_options = options_.action;
@@ -463,6 +465,7 @@ std::string TransitionCostSolver::Summary::FullReport() const {
   out << BriefReport();
   if (status.ok()) {
     out << "\n  coarse minimizations (pair x initial path): " << coarse_solves
+        << "\n  direct pairs considered:                    " << (adjacent_only ? "climbs of flow connections only" : "all")
         << "\n  pairs refined to tolerance:                 " << refined_pairs
         << "\n  refined paths through another component:    " << split_pairs
         << "\n  refined pairs that reached max_segments:    " << unconverged

@@ -19,6 +19,26 @@
 
 namespace ldsgd {
 
+// Which ordered pairs get their own minimum-action path. kAll: every pair without a flow
+// connection. kAdjacent: the reverse of every gradient-flow connection only (a minimum to the
+// saddles its basin touches, a saddle to the higher saddles and maxima that flow down to it: the
+// edges of the Morse-Smale graph, climbed), the rest by the closure, so the work grows with the
+// adjacencies, not with p^2. Exact where the cheapest way out of a basin climbs to a saddle on its
+// boundary, which holds for every noise of THEORY.md section 1: the quasi-potential's minimum on a
+// basin's boundary is at the saddle its points flow to (the flow along the boundary is free).
+// kAuto: kAdjacent above kAdjacentAbove components, else kAll (small landscapes keep the
+// all-pairs search, which also finds direct paths that skip a saddle where the noise is degenerate).
+enum class CostPairs { kAll, kAdjacent, kAuto };
+template <>
+struct EnumNames<CostPairs> {
+  static constexpr std::array<std::pair<CostPairs, const char*>, 3> kNames = {{
+      {CostPairs::kAll, "all"},
+      {CostPairs::kAdjacent, "adjacent"},
+      {CostPairs::kAuto, "auto"},
+  }};
+};
+inline constexpr int kAdjacentAbove = 40;
+
 // How a pair's cost was found: a zero-cost gradient-flow path, its own minimum-action path, or a
 // route through other components (the closure).
 enum class CostMethod { kGradientFlow, kDirect, kClosure };
@@ -83,6 +103,7 @@ class TransitionCostSolver {
     // Also the restricted costs B0 (TransitionCosts::restricted). The pruning then keeps every
     // direct pair that competes with the routes avoiding K_0, so B0 has its own direct paths.
     bool restricted = false;
+    CostPairs pairs = CostPairs::kAuto;
     int num_threads = 0;  // 0 = all cores; results do not depend on it
   };
 
@@ -93,6 +114,7 @@ class TransitionCostSolver {
     Eigen::VectorXd not_positive_definite_at;  // set when the error is a covariance that is not SPD
     int components = 0;
     int flow_pairs = 0;      // B = 0 by gradient flow
+    bool adjacent_only = false;  // CostPairs resolved to kAdjacent: direct paths for the climbs of flows only
     int coarse_solves = 0;   // (pair, initial path) coarse minimizations
     int refined_pairs = 0;   // pairs minimized to tolerance
     int split_pairs = 0;     // refined paths that ran through another component (left to closure)
