@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "solver/analysis/analysis.h"
+#include "solver/theory/convergence.h"
 #include "tests/cli_runner.h"
 
 namespace ldsgd::test {
@@ -152,6 +154,35 @@ TEST_F(ConvergenceCli, FiniteSumStartsUseCurvedPaths) {
   const double e = doc["starts"][0]["E"], top = doc["E_components"][1];
   EXPECT_GT(e, 0.9 * top);
   EXPECT_LT(e, top);
+}
+
+// The pruning of point_costs.h (a direct cost is solved only if its gain can raise E(x)) is exact:
+// E(x) equals the maximum over every direct cost solved.
+TEST(Convergence, PrunedDirectCostsGiveTheSameE) {
+  const Problem problem = LoadProblem(std::string(LDSGD_DATA_DIR) + "/three_hump_camel.json");
+  AnalysisOptions options;
+  options.last_stage = AnalysisStage::kCosts;
+  options.costs.restricted = true;
+  AnalysisSummary summary;
+  const Analysis a = Analyze(problem, options, &summary);
+  ASSERT_TRUE(summary.status.ok()) << summary.status.message();
+  const std::vector<Eigen::VectorXd> starts = BoxStarts(problem, 6);
+  ConvergenceOptions co;
+  co.costs = options.costs;
+  const ConvergenceReport report = AnalyzeConvergence(problem, a.components, a.costs, starts, co);
+  ASSERT_TRUE(report.status.ok()) << report.status.message();
+  int pruned = 0;
+  for (std::size_t n = 0; n < starts.size(); ++n) {
+    const PointCosts full = ComputePointCosts(problem, a.components, a.costs, starts[n], co.costs);
+    double e = 0.0;
+    for (Eigen::Index i = 0; i < full.restricted.size(); ++i) {
+      if (std::isfinite(full.restricted[i])) e = std::max(e, report.exponents.exponent[i] - full.restricted[i]);
+    }
+    if (report.starts[n].arrived) e = 0.0;
+    EXPECT_NEAR(report.starts[n].exponent, e, 1e-12) << n;
+    pruned += full.solved - report.starts[n].costs.solved;
+  }
+  EXPECT_GT(pruned, 0);  // it did save work
 }
 
 TEST_F(ConvergenceCli, BadStartsAreOneLineInputErrors) {

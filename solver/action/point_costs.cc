@@ -111,7 +111,7 @@ double DirectCost(const NoiseGeometry& geometry, const std::vector<CriticalCompo
 
 PointCosts ComputePointCosts(const Problem& problem, const std::vector<CriticalComponent>& components,
                              const TransitionCosts& costs, const Eigen::VectorXd& x,
-                             const TransitionCostSolver::Options& options) {
+                             const TransitionCostSolver::Options& options, const Eigen::VectorXd* gain) {
   PointCosts out;
   const int p = static_cast<int>(components.size());
   if (costs.restricted.rows() != p) {
@@ -130,9 +130,23 @@ PointCosts ComputePointCosts(const Problem& problem, const std::vector<CriticalC
   if (out.flows_to < 0) out.flows_to = BasinClassifier(*problem.objective, components).Classify(x);
   const FiniteSum* bent = geometry.geometry().is_finite_sum() && problem.dimension() >= 2 ? problem.samples.get() : nullptr;
   out.direct = Eigen::VectorXd::Constant(p, kInf);
+  std::vector<int> order;
   for (int k = 0; k < p; ++k) {
-    if (global[k]) continue;
-    out.direct[k] = k == out.flows_to ? 0.0 : DirectCost(geometry.geometry(), components, x, at, k, bent, options);
+    if (!global[k]) order.push_back(k);
+  }
+  // Largest gain first (ties: lowest id), so that the pruning below stops early.
+  if (gain != nullptr) std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return (*gain)[a] > (*gain)[b]; });
+  double best = 0.0;
+  if (out.flows_to >= 0 && !global[out.flows_to]) {
+    out.direct[out.flows_to] = 0.0;
+    if (gain != nullptr) best = (*gain)[out.flows_to];
+  }
+  for (int k : order) {
+    if (k == out.flows_to) continue;
+    if (gain != nullptr && !((*gain)[k] > best)) break;
+    out.direct[k] = DirectCost(geometry.geometry(), components, x, at, k, bent, options);
+    ++out.solved;
+    if (gain != nullptr) best = std::max(best, (*gain)[k] - out.direct[k]);
   }
   out.restricted = Eigen::VectorXd::Constant(p, kInf);
   for (int i = 0; i < p; ++i) {

@@ -27,6 +27,7 @@ struct PointCosts {
   int flows_to = -1;
   Eigen::VectorXd direct;      // V(x, k); +inf for K_0 and where no direct path was found
   Eigen::VectorXd restricted;  // B0(x, i); +inf for i in K_0
+  int solved = 0;              // direct minimizations run
   Status status;
 };
 
@@ -34,9 +35,13 @@ struct PointCosts {
 inline constexpr double kAtComponent = 1e-9;
 
 // `costs` must come from a TransitionCostSolver run with Options::restricted on `components`.
+// With `gain` (gain[k] = max_i [E(i) - B0_ki]_+, what reaching K_k can add to E(x)), only the
+// direct costs that can change max_k [gain[k] - V(x, k)] = E(x) are solved, largest gain first: a
+// k whose gain is at most the best term so far cannot raise it (V >= 0), and its V stays +inf.
+// E(x) is exact either way; `restricted` is then exact only where it attains E(x).
 PointCosts ComputePointCosts(const Problem& problem, const std::vector<CriticalComponent>& components,
                              const TransitionCosts& costs, const Eigen::VectorXd& x,
-                             const TransitionCostSolver::Options& options);
+                             const TransitionCostSolver::Options& options, const Eigen::VectorXd* gain = nullptr);
 
 }  // namespace ldsgd
 

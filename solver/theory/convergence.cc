@@ -116,12 +116,21 @@ ConvergenceReport AnalyzeConvergence(const Problem& problem, const std::vector<C
   out.delta = options.delta > 0 ? options.delta : DefaultDelta(components, out.global_minima);
   out.exponents = ComputeHittingExponents(costs.restricted, out.global_minima);
   if (out.status = out.exponents.status; !out.status.ok()) return out;
+  // What reaching K_k can add to E(x): gain[k] = max_i [E(i) - B0_ki]_+ (point_costs.h prunes by it).
+  const int p = static_cast<int>(components.size());
+  Eigen::VectorXd gain = Eigen::VectorXd::Zero(p);
+  for (int k = 0; k < p; ++k) {
+    for (int i = 0; i < p; ++i) {
+      const double b = costs.restricted(k, i);
+      if (std::isfinite(b) && std::isfinite(out.exponents.exponent[i])) gain[k] = std::max(gain[k], out.exponents.exponent[i] - b);
+    }
+  }
   out.starts.resize(starts.size());
   ParallelFor(static_cast<int>(starts.size()), options.num_threads, [&](int n) {
     ConvergenceStart& s = out.starts[n];
     s.point = starts[n];
     s.arrived = DistanceToGlobalMinima(components, out.global_minima, s.point) <= out.delta;
-    s.costs = ComputePointCosts(problem, components, costs, s.point, options.costs);
+    s.costs = ComputePointCosts(problem, components, costs, s.point, options.costs, &gain);
     if (s.costs.status.ok()) Exponent(out.exponents, &s);
   });
   for (const ConvergenceStart& s : out.starts) {
@@ -151,7 +160,6 @@ nlohmann::json ToJson(const ConvergenceReport& r) {
     e["E"] = Number(s.exponent);
     e["dominant"] = s.dominant >= 0 ? nlohmann::json(s.dominant) : nlohmann::json(nullptr);
     e["arrived"] = s.arrived;
-    e["restricted_costs"] = Vector(s.costs.restricted);
     starts.push_back(e);
     values.push_back(s.exponent);
     zero += s.exponent == 0.0;

@@ -41,7 +41,7 @@ struct ConvergenceOptions {
 
 struct ConvergenceStart {
   Eigen::VectorXd point;
-  PointCosts costs;       // flows_to, V(x, k), B0(x, i)
+  PointCosts costs;       // flows_to, V(x, k), B0(x, i) (pruned: exact where they attain E(x))
   bool arrived = false;   // within delta of argmin f already: tau = 0
   double exponent = 0.0;  // E(x)
   int dominant = -1;      // the component whose term attains E(x) > 0 (the well that holds SGD up)
@@ -78,7 +78,7 @@ double DistanceToGlobalMinima(const std::vector<CriticalComponent>& components, 
 
 // convergence.json's body: {"global_minima", "delta", "restricted_costs" (null = +inf),
 // "E_components" (E(i), 0 on K_0), "E_tree", "E_forest", "starts": [{"point", "flows_to", "E",
-// "dominant" (null when E = 0), "arrived", "restricted_costs"}], "summary": {"starts",
+// "dominant" (null when E = 0), "arrived"}], "summary": {"starts",
 // "fraction_zero", "E_quantiles" ([min, 25%, median, 75%, max])}}.
 nlohmann::json ToJson(const ConvergenceReport& report);
 
