@@ -13,35 +13,25 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// The nodes that reach a target through finite costs (targets included).
-std::vector<bool> ReachTargets(const Eigen::MatrixXd& v, const std::vector<bool>& target) {
+// The nodes from which `seed` is reachable through finite costs (seed included).
+std::vector<bool> Reaching(const Eigen::MatrixXd& v, std::vector<bool> seed) {
   const int p = static_cast<int>(v.rows());
-  std::vector<bool> reach = target;
   for (bool grew = true; grew;) {
     grew = false;
     for (int a = 0; a < p; ++a) {
-      for (int b = 0; b < p && !reach[a]; ++b) {
-        if (a != b && reach[b] && std::isfinite(v(a, b))) reach[a] = grew = true;
+      for (int b = 0; b < p && !seed[a]; ++b) {
+        if (a != b && seed[b] && std::isfinite(v(a, b))) seed[a] = grew = true;
       }
     }
   }
-  return reach;
+  return seed;
 }
 
-// The nodes from which some node that cannot reach the targets is reachable (trapped).
-std::vector<bool> CanBeTrapped(const Eigen::MatrixXd& v, const std::vector<bool>& reach) {
-  const int p = static_cast<int>(v.rows());
-  std::vector<bool> trapped(p);
-  for (int a = 0; a < p; ++a) trapped[a] = !reach[a];
-  for (bool grew = true; grew;) {
-    grew = false;
-    for (int a = 0; a < p; ++a) {
-      for (int b = 0; b < p && !trapped[a]; ++b) {
-        if (a != b && trapped[b] && std::isfinite(v(a, b))) trapped[a] = grew = true;
-      }
-    }
-  }
-  return trapped;
+// The nodes from which a node that cannot reach the targets is reachable (trapped).
+std::vector<bool> CanBeTrapped(const Eigen::MatrixXd& v, const std::vector<bool>& target) {
+  std::vector<bool> stuck = Reaching(v, target);
+  stuck.flip();
+  return Reaching(v, stuck);
 }
 
 // E(i) by tropical elimination of every node but i and the merged target (see the header). `v`
@@ -91,7 +81,7 @@ HittingExponents ComputeHittingExponents(const Eigen::MatrixXd& costs, const std
     out.status = Status(StatusCode::kInvalidInput, "no target node");
     return out;
   }
-  const std::vector<bool> trapped = CanBeTrapped(costs, ReachTargets(costs, target));
+  const std::vector<bool> trapped = CanBeTrapped(costs, target);
   // The free nodes that cannot be trapped, renumbered 0..n-1; the merged target is n. No arrow
   // leads from them to a trapped node (it would make them trappable).
   std::vector<int> free;

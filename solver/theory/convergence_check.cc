@@ -51,23 +51,6 @@ std::vector<double> StepSizes(double exponent, double lambda_max) {
   return {hottest, hottest / r, hottest / (r * r)};
 }
 
-// Weighted least squares slope and its standard error.
-void Slope(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& se, double* slope, double* error) {
-  double sw = 0, sx = 0, sy = 0;
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    const double w = 1 / (se[k] * se[k]);
-    sw += w, sx += w * x[k], sy += w * y[k];
-  }
-  double sxx = 0, sxy = 0;
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    const double w = 1 / (se[k] * se[k]);
-    sxx += w * (x[k] - sx / sw) * (x[k] - sx / sw);
-    sxy += w * (x[k] - sx / sw) * (y[k] - sy / sw);
-  }
-  *slope = sxy / sxx;
-  *error = std::sqrt(1 / sxx);
-}
-
 VerifyCheck Inconclusive(VerifyCheck c, const std::string& why) {
   c.verdict = Verdict::kInconclusive;
   c.measured = c.lower = c.upper = std::numeric_limits<double>::quiet_NaN();
@@ -155,8 +138,7 @@ class StartChecker {
       y.push_back(std::log(etas[m] * sample.mean));
       se.push_back((sample.upper - sample.lower) / (2 * kZ95 * sample.mean));
     }
-    double slope = 0, error = 0;
-    Slope(x, y, se, &slope, &error);
+    const auto [slope, error] = WeightedSlope(x, y, se);
     c.measured = slope;
     c.lower = slope - kZ95 * error;
     c.upper = slope + kZ95 * error;

@@ -69,26 +69,6 @@ double LocalLambda(const std::vector<CriticalComponent>& c, const TransitionPath
   return lambda;
 }
 
-// Weighted least squares slope of y on x with its standard error (weights 1 / se^2).
-std::pair<double, double> WeightedSlope(const std::vector<double>& x, const std::vector<double>& y,
-                                        const std::vector<double>& se) {
-  double sw = 0, sx = 0, sy = 0;
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    const double w = 1 / (se[k] * se[k]);
-    sw += w;
-    sx += w * x[k];
-    sy += w * y[k];
-  }
-  const double mx = sx / sw, my = sy / sw;
-  double sxx = 0, sxy = 0;
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    const double w = 1 / (se[k] * se[k]);
-    sxx += w * (x[k] - mx) * (x[k] - mx);
-    sxy += w * (x[k] - mx) * (y[k] - my);
-  }
-  return {sxy / sxx, std::sqrt(1 / sxx)};
-}
-
 class Checker {
  public:
   Checker(const Problem& problem, const std::vector<CriticalComponent>& components, const TransitionCosts& paths,
@@ -253,6 +233,25 @@ std::vector<VerifyCheck> EnergyChecks(const TransitionCosts& paths, const Eigen:
 }
 
 }  // namespace
+
+std::pair<double, double> WeightedSlope(const std::vector<double>& x, const std::vector<double>& y,
+                                        const std::vector<double>& se) {
+  double sw = 0, sx = 0, sy = 0;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const double w = 1 / (se[k] * se[k]);
+    sw += w;
+    sx += w * x[k];
+    sy += w * y[k];
+  }
+  const double mx = sx / sw, my = sy / sw;
+  double sxx = 0, sxy = 0;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const double w = 1 / (se[k] * se[k]);
+    sxx += w * (x[k] - mx) * (x[k] - mx);
+    sxy += w * (x[k] - mx) * (y[k] - my);
+  }
+  return {sxy / sxx, std::sqrt(1 / sxx)};
+}
 
 double UphillSigmas(const Problem& problem, const Eigen::MatrixXd& nodes) {
   Status status;

@@ -20,6 +20,7 @@
 #define LDSGD_SOLVER_THEORY_RARE_EVENT_CHECKS_H_
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -60,6 +61,10 @@ struct RareEventCheckOptions {
   int runs = 16;
   bool progress = false;
 };
+
+// Weighted least squares slope of y on x and its standard error (weights 1 / se^2).
+std::pair<double, double> WeightedSlope(const std::vector<double>& x, const std::vector<double>& y,
+                                        const std::vector<double>& se);
 
 // `paths` from the analysis of the same components (the reaction coordinates); `costs` and
 // `energies` are the predictions checked (possibly scaled); `minima`: whose exits to check.
