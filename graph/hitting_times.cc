@@ -109,7 +109,8 @@ HittingExponents ComputeHittingExponents(const Eigen::MatrixXd& costs, const std
   out.tree_energy = any_trapped || !e.status.ok() ? kInf : e.absolute[n];
   out.forest_energy = Eigen::VectorXd::Constant(p, out.tree_energy);
   for (int a = 0; a < p; ++a) {
-    if (!target[a]) out.forest_energy[a] = out.tree_energy - out.exponent[a];
+    // A trapped node has E(i) = E_0 = +inf; its forest term is +inf too, not inf - inf.
+    if (!target[a]) out.forest_energy[a] = std::isinf(out.exponent[a]) ? kInf : out.tree_energy - out.exponent[a];
   }
   out.status = Status::Ok();
   return out;

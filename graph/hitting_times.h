@@ -35,7 +35,7 @@ struct HittingExponents {
   // reachable at finite cost (the chain can be trapped: the mean time is infinite).
   Eigen::VectorXd exponent;
   double tree_energy = 0.0;          // E_0 (+inf if some node cannot reach the targets)
-  Eigen::VectorXd forest_energy;     // E(i -/-> W) = E_0 - E(i); E_0 on the targets
+  Eigen::VectorXd forest_energy;     // E(i -/-> W) = E_0 - E(i); E_0 on the targets; +inf where E(i) = +inf
   Status status;                     // kInvalidInput: the matrix or the targets, nothing set
 };
 

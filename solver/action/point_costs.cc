@@ -146,7 +146,7 @@ PointCosts ComputePointCosts(const Problem& problem, const std::vector<CriticalC
     if (gain != nullptr && !((*gain)[k] > best)) break;
     out.direct[k] = DirectCost(geometry.geometry(), components, x, at, k, bent, options);
     ++out.solved;
-    if (gain != nullptr) best = std::max(best, (*gain)[k] - out.direct[k]);
+    if (gain != nullptr && std::isfinite(out.direct[k])) best = std::max(best, (*gain)[k] - out.direct[k]);
   }
   out.restricted = Eigen::VectorXd::Constant(p, kInf);
   for (int i = 0; i < p; ++i) {

@@ -411,9 +411,18 @@ TransitionCosts TransitionCostSolver::Solve(const Problem& problem,
   out.costs = run.ClosureOfRefined();
   // Safeguard for the coarse skip: a skipped pair whose closure exceeds its coarse direct value
   // by more than the pruning margin did not really run through a component; refine it after all.
+  // With restricted costs the closure that must stay close is the one that avoids K_0 (a pair
+  // skipped because its path runs through a global minimum has no such route), except on the rows
+  // of K_0 themselves, whose restricted costs are not used.
   const std::size_t first_late = run.refined.size();
+  Eigen::MatrixXd closed = out.costs;
+  if (options_.restricted) {
+    const std::vector<int> global = GlobalMinima(components);
+    closed = RestrictedClosure(run.edges, global);
+    for (int g : global) closed.row(g) = out.costs.row(g);
+  }
   for (const Job* job : skipped) {
-    if (out.costs(job->from, job->to) >
+    if (closed(job->from, job->to) >
         job->result.action * (1.0 + options_.prune_margin) + options_.action.absolute_tolerance) {
       run.refined.push_back({job->from, job->to, job->result.nodes, {}, {}});
     }

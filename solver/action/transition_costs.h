@@ -23,9 +23,12 @@ namespace ldsgd {
 // connection. kAdjacent: the reverse of every gradient-flow connection only (a minimum to the
 // saddles its basin touches, a saddle to the higher saddles and maxima that flow down to it: the
 // edges of the Morse-Smale graph, climbed), the rest by the closure, so the work grows with the
-// adjacencies, not with p^2. Exact where the cheapest way out of a basin climbs to a saddle on its
-// boundary, which holds for every noise of THEORY.md section 1: the quasi-potential's minimum on a
-// basin's boundary is at the saddle its points flow to (the flow along the boundary is free).
+// adjacencies, not with p^2. What is exact is the climb out of a basin when it goes over a saddle
+// on the basin's boundary (the quasi-potential's minimum on a basin's boundary is at a saddle its
+// points flow to, the flow along the boundary being free), and with it the energies. A pair that is
+// not adjacent gets the closure, an upper bound of its direct cost: the direct path need not
+// descend all the way into the intermediate minimum (Himmelblau: 343.47 against 343.19 all-pairs,
+// same energies).
 // kAuto: kAdjacent above kAdjacentAbove components, else kAll (small landscapes keep the
 // all-pairs search, which also finds direct paths that skip a saddle where the noise is degenerate).
 enum class CostPairs { kAll, kAdjacent, kAuto };

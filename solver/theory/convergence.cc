@@ -117,12 +117,13 @@ ConvergenceReport AnalyzeConvergence(const Problem& problem, const std::vector<C
   out.exponents = ComputeHittingExponents(costs.restricted, out.global_minima);
   if (out.status = out.exponents.status; !out.status.ok()) return out;
   // What reaching K_k can add to E(x): gain[k] = max_i [E(i) - B0_ki]_+ (point_costs.h prunes by it).
+  // A reachable K_i with E(i) = +inf (a trap) makes gain[k] = +inf, so that k is never pruned.
   const int p = static_cast<int>(components.size());
   Eigen::VectorXd gain = Eigen::VectorXd::Zero(p);
   for (int k = 0; k < p; ++k) {
     for (int i = 0; i < p; ++i) {
       const double b = costs.restricted(k, i);
-      if (std::isfinite(b) && std::isfinite(out.exponents.exponent[i])) gain[k] = std::max(gain[k], out.exponents.exponent[i] - b);
+      if (std::isfinite(b)) gain[k] = std::max(gain[k], out.exponents.exponent[i] - b);
     }
   }
   out.starts.resize(starts.size());

@@ -106,6 +106,16 @@ class StartChecker {
   VerifyCheck Direct(VerifyCheck c, const ConvergenceStart& s, const std::vector<double>& etas, double deadline) {
     c.method = "direct";
     exponent_ = s.exponent;
+    // The mean is carried by the chains that climb to the dominant component, a fraction
+    // exp(-B0(x, dominant)/eta) of them: too few climbers and the sample mean misses the term
+    // that makes E(x) (it would read low, a false fail).
+    const double climb = s.dominant >= 0 ? s.costs.restricted[s.dominant] : 0.0;
+    const double climbers = o_.chains * std::exp(-climb / etas.back());
+    if (!(climbers >= kMinClimbers)) {
+      return Inconclusive(c, Format("the dominant term needs a climb B0(x, K_%.0f) = %.4g: at eta = %.4g only %.3g of the chains "
+                                    "would make it (at least 20 are needed for the mean); the rare-event route applies only to exits",
+                                    s.dominant, climb, etas.back(), climbers));
+    }
     std::vector<double> x, y, se;
     for (std::size_t m = 0; m < etas.size(); ++m) {
       if (o_.progress) std::fprintf(stderr, "\r%s: eta = %.4g ...          ", c.name.c_str(), etas[m]), std::fflush(stderr);
@@ -132,6 +142,12 @@ class StartChecker {
           std::snprintf(why, sizeof why, "%ld of %d chains had not arrived when the budget ran out at eta = %.4g; about %.3g s would be needed (--budget)",
                         sample.censored, o_.chains, etas[m], c.needed_seconds);
         }
+        return Inconclusive(c, why);
+      }
+      if (!(sample.upper > sample.lower)) {
+        char why[200];
+        std::snprintf(why, sizeof why, "the hitting times at eta = %.4g have no spread (mean %.4g steps): no interval to judge by",
+                      etas[m], sample.mean);
         return Inconclusive(c, why);
       }
       x.push_back(1 / etas[m]);
@@ -167,6 +183,8 @@ class StartChecker {
   // Steps per second assumed for the rare-event route's decision (verify's planning rate).
   static constexpr double kAssumedSteps = 2e6;
   static constexpr long kMaxChainSteps = 1000000000000L;
+  // Chains expected to make the climb to the dominant component, at the coldest step size.
+  static constexpr double kMinClimbers = 20;
 
   // The share of the time left that step size m and the colder ones need, relative to m's: the
   // mean time grows by exp(E (1/eta' - 1/eta)) eta / eta' toward colder step sizes.

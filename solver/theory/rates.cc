@@ -199,8 +199,11 @@ RateEstimate MeasureRate(const Problem& problem, const std::vector<CriticalCompo
   so.num_threads = o.num_threads;
   so.max_steps_per_run = o.max_splitting_steps;
   so.tilt = o.tilt;
-  const PathCoordinate xi = components[pair.from].isolated ? PathCoordinate(nodes) : PathCoordinate::TowardEnd(nodes);
-  so.tilt_tube = std::max(kTiltTubeRadii * e.start_radius, kTiltTubeLength * xi.length());
+  const bool isolated = components[pair.from].isolated;
+  const PathCoordinate xi = isolated ? PathCoordinate(nodes) : PathCoordinate::TowardEnd(nodes);
+  // From a ring the replicas start anywhere on it, far from the one path drawn: no tube there
+  // (the tube exists to stop the tilt of a curved path's far branch holding replicas, rates.h).
+  if (isolated) so.tilt_tube = std::max(kTiltTubeRadii * e.start_radius, kTiltTubeLength * xi.length());
   e.splitting = RunSplitting(problem, xi, sets, e.departures.points, so);
   e.departures.points.clear();
   e.departures.points.shrink_to_fit();

@@ -256,6 +256,9 @@ struct Setup {
   StepSizePlan plan;
   double affordable = 0.0;  // steps per chain and step size the whole budget affords (pilot rate)
   double lambda_max = 0.0;  // largest Hessian eigenvalue over the minima: 2 / stability bound
+  // The costs the experiment is designed on (the analysis' own; `costs` may be scaled for a power
+  // test): regimes are decided on them so that scaling changes the comparison only.
+  const Eigen::MatrixXd* design = nullptr;
 };
 
 SimulationOptions RunOptions(const Setup& s, const SgdNoise& noise, std::size_t k) {
@@ -372,7 +375,7 @@ constexpr double kLaplaceRelative = 0.5;
 // The smallest exit cost among `used` minima, and B/eta at the hottest step size.
 double LowestBarrier(const Setup& s, const std::vector<int>& used) {
   double b = std::numeric_limits<double>::infinity();
-  for (int i : used) b = std::min(b, ExitCost(s.costs, i));
+  for (int i : used) b = std::min(b, ExitCost(*s.design, i));
   return b;
 }
 
@@ -823,6 +826,7 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
   // own costs when they are at hand, so that a power test (scaled predictions) measures exactly
   // what the unscaled run measures and only the comparison changes.
   const Eigen::MatrixXd& design = paths != nullptr ? paths->costs : costs;
+  s.design = &design;
   StepSizePlanInput in{&components, &design, bound, options.step_sizes};
   const double threads = std::max(1u, std::thread::hardware_concurrency());
   in.budget_steps = kPlannedFraction * options.budget_seconds * threads *
