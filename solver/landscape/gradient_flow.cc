@@ -12,6 +12,9 @@
 namespace ldsgd {
 namespace {
 
+// Largest manifold whose directions are also mixed pairwise (the separable built-ins go to d = 8).
+constexpr std::size_t kMixedDirections = 8;
+
 struct Trajectory {
   int reached = -1;
   std::vector<Eigen::VectorXd> points;
@@ -124,13 +127,18 @@ std::vector<FlowConnection> FindFlowConnections(const Objective& f, const Domain
           basis.push_back(eig.eigenvectors().col(e));
         }
       }
-      // Directions: +-each eigenvector and +-(v_i +- v_j)/sqrt 2, which for a 2-D unstable manifold
-      // (a maximum in the plane) gives 8 evenly spread trajectories.
+      // Ascent finds the components that flow down to c: none when no component lies above it.
+      if (kind > 0 && !std::any_of(components.begin(), components.end(), [&](const CriticalComponent& o) { return o.f > comp.f; })) {
+        continue;
+      }
+      // Directions: +-each eigenvector and, on manifolds of up to kMixedDirections dimensions,
+      // +-(v_i +- v_j)/sqrt 2, which for a 2-D unstable manifold (a maximum in the plane) gives 8
+      // evenly spread trajectories (in d = 100 the mixtures would be 2 10^4 per component).
       std::vector<Eigen::VectorXd> directions;
       for (std::size_t i = 0; i < basis.size(); ++i) {
         directions.push_back(basis[i]);
         directions.push_back(-basis[i]);
-        for (std::size_t j = i + 1; j < basis.size(); ++j) {
+        for (std::size_t j = i + 1; j < basis.size() && basis.size() <= kMixedDirections; ++j) {
           for (double si : {1.0, -1.0}) {
             for (double sj : {1.0, -1.0}) directions.push_back((si * basis[i] + sj * basis[j]) / std::sqrt(2.0));
           }
