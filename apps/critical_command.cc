@@ -29,12 +29,14 @@ int Run(const CriticalArgs& args) {
   AnalysisSummary summary;
   const std::vector<CriticalComponent> components = RunAnalysis(problem, args.options, &summary, ShowProgress(args.json)).components;
   CommandOutput out;
-  out.doc = {{"problem", problem.name}, {"variables", problem.variables}, {"components", ToJson(components)}};
+  out.doc = {{"problem", problem.name}, {"variables", problem.variables}, {"components", ToJson(components)},
+             {"search", ToString(problem.search.method)}};
+  if (summary.discovery.status.ok()) out.doc["discovery"] = ToJson(summary.discovery);
   out.files = {{"critical.json", out.doc.dump(2) + "\n"}};
   out.text = Title(problem) + "\nvariables: ";
   for (std::size_t i = 0; i < problem.variables.size(); ++i) out.text += (i ? ", " : "") + problem.variables[i];
   out.text += "\n\n" + ComponentTable(components) + "\n" +
-              (args.verbose ? summary.critical.FullReport() : summary.critical.BriefReport()) + "\n";
+              (args.verbose ? summary.FullReport() : summary.BriefReport()) + "\n";
   out.wrote = "critical.json";
   return Emit(out, args.out, args.json);
 }
@@ -46,7 +48,8 @@ Action AddCriticalCommand(CLI::App& app) {
   args->options.last_stage = AnalysisStage::kComponents;
   CLI::App* cmd = app.add_subcommand(
       "critical",
-      "Find and classify every critical component of the objective in the problem's box.\n"
+      "Find and classify every critical component of the objective in the problem's box (or, with\n"
+      "\"search\": {\"method\": \"descent\"}, the minima and index-1 saddles by discovery).\n"
       "Prints: id, type (minimum, saddle, maximum, degenerate), index (number of negative Hessian\n"
       "eigenvalues), point, f, Hessian eigenvalues, size (critical points merged into a\n"
       "non-isolated component, 1 if isolated).");

@@ -35,7 +35,8 @@ std::vector<Case> Cases() {
           {"tilted_double_well", {{"tilt", -0.3}}, -2, 2},
           {"ring", {}, -2, 2},
           {"separable_double_well", {{"dimension", 3}, {"tilt", 0.05}}, -2, 2},
-          {"separable_double_well", {{"dimension", 5}, {"tilt", 0.2}}, -2, 2}};
+          {"separable_double_well", {{"dimension", 5}, {"tilt", 0.2}}, -2, 2},
+          {"planted_himmelblau", {{"dimension", 5}, {"seed", 7}, {"curvature_max", 20}}, -5, 5}};
 }
 
 std::unique_ptr<Objective> ExpressionForm(const Case& c) {

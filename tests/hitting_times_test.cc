@@ -91,6 +91,8 @@ TEST(HittingTimes, EqualBruteForceWGraphsOn300RandomMatrices) {
     const double tree = MinimumGraph(v, target, -1, -1);
     if (!std::isfinite(tree)) {  // some node cannot reach the targets: the formula's sums are empty
       EXPECT_TRUE(std::isinf(h.tree_energy));
+      // A trapped node's forest term is +inf too, never inf - inf.
+      for (int i = 0; i < p; ++i) EXPECT_FALSE(std::isnan(h.forest_energy[i])) << "trial " << trial << ", node " << i;
       continue;
     }
     EXPECT_NEAR(h.tree_energy, tree, kTolerance);

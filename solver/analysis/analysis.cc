@@ -26,6 +26,11 @@ Status CostsAndEnergies(const Problem& problem, const std::vector<CriticalCompon
                         Energies* result, TransitionCostSolver::Summary* summary) {
   TransitionCostSolver::Options cost_options = options.costs;
   cost_options.num_threads = options.num_threads;
+  // A discovered set is a network of minima and the saddles between them: its costs are those of
+  // the adjacencies (issue 18), however few components it has.
+  if (problem.search.method == SearchMethod::kDescent && cost_options.pairs == CostPairs::kAuto) {
+    cost_options.pairs = CostPairs::kAdjacent;
+  }
   *costs = TransitionCostSolver(cost_options).Solve(problem, components, summary);
   if (!summary->status.ok() || !energies) return summary->status;
   *result = ComputeEnergies(costs->costs, EnergiesOptionsFor(options.costs));
@@ -72,17 +77,25 @@ Analysis Analyze(const Problem& problem, const AnalysisOptions& options, Analysi
   };
   if (Status valid = options.Validate(problem); !valid.ok()) return finish(valid, "noise.type");
 
-  CriticalPointFinder::Options critical = options.critical;
-  critical.num_threads = options.num_threads;
-  out.components = CriticalPointFinder(critical).Find(*problem.objective, problem.domain, &s.critical);
-  if (!s.critical.status.ok()) return finish(s.critical.status);
+  if (problem.search.method == SearchMethod::kDescent) {
+    DiscoveryOptions discovery = options.discovery;
+    discovery.num_threads = options.num_threads;
+    discovery.progress = options.critical.progress;
+    out.components = DiscoverComponents(problem, discovery, &s.discovery);
+    if (!s.discovery.status.ok()) return finish(s.discovery.status, "search");
+  } else {
+    CriticalPointFinder::Options critical = options.critical;
+    critical.num_threads = options.num_threads;
+    out.components = CriticalPointFinder(critical).Find(*problem.objective, problem.domain, &s.critical);
+    if (!s.critical.status.ok()) return finish(s.critical.status);
+  }
   // Every command that goes on from the components (costs, simulation, stability) needs a noise
   // that is a covariance there.
   Eigen::VectorXd where;
   if (Status noise = CheckNoiseAtComponents(problem, out.components, &where); !noise.ok()) {
     return finish(noise, "noise");
   }
-  if (options.last_stage == AnalysisStage::kComponents) return finish(s.critical.status);
+  if (options.last_stage == AnalysisStage::kComponents) return finish(Status::Ok());
 
   const bool energies = options.last_stage != AnalysisStage::kCosts;
   // A covariance that is not a covariance, or a noise model without costs, is the input's fault.
@@ -108,13 +121,13 @@ Analysis Analyze(const Problem& problem, const AnalysisOptions& options, Analysi
 }
 
 std::string AnalysisSummary::BriefReport() const {
-  std::string out = critical.BriefReport();
+  std::string out = discovery.status.code() != StatusCode::kNotRun ? discovery.BriefReport() : critical.BriefReport();
   if (costs.status.code() != StatusCode::kNotRun) out += "\n" + costs.BriefReport();
   return out;
 }
 
 std::string AnalysisSummary::FullReport() const {
-  std::string out = critical.FullReport();
+  std::string out = discovery.status.code() != StatusCode::kNotRun ? discovery.FullReport() : critical.FullReport();
   if (costs.status.code() != StatusCode::kNotRun) out += "\n" + costs.FullReport();
   return out;
 }
@@ -142,6 +155,8 @@ nlohmann::json ToJson(const Problem& problem, const Analysis& a, const AnalysisS
   report["problem"] = problem.name;  // as AddProblem (reports.h) does
   report["variables"] = problem.variables;
   report["components"] = ToJson(a.components);
+  report["search"] = ToString(problem.search.method);
+  if (summary.discovery.status.ok()) report["discovery"] = ToJson(summary.discovery);
   report["energies"] = VectorOrNulls(a.energies.relative);
   report["ground_states"] = a.energies.ground_states;
   report["trees"] = a.energies.trees;

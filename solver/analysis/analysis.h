@@ -22,6 +22,7 @@
 #include "solver/io/enum_names.h"
 #include "solver/io/status.h"
 #include "solver/landscape/critical_points.h"
+#include "solver/landscape/discovery.h"
 #include "solver/problem/problem.h"
 #include "solver/theory/assumptions.h"
 #include "solver/theory/predictions.h"
@@ -49,7 +50,8 @@ struct AnalysisOptions {
   // The last stage to run (default: everything).
   AnalysisStage last_stage = AnalysisStage::kPredictions;
   // The stages' own options. Their num_threads are overridden by num_threads below.
-  CriticalPointFinder::Options critical;
+  CriticalPointFinder::Options critical;  // search "box" (critical.progress also shows discovery's)
+  DiscoveryOptions discovery;             // search "descent"
   TransitionCostSolver::Options costs;  // costs.action.relative_tolerance: each action's accuracy
   // Step sizes for the predictions; empty: the problem's.
   std::vector<double> step_sizes;
@@ -70,6 +72,7 @@ struct AnalysisSummary {
   // With a kInvalidInput status: the problem field at fault ("noise", "noise.type"), else "".
   std::string input_field;
   CriticalPointFinder::Summary critical;
+  DiscoverySummary discovery;  // search "descent" only
   TransitionCostSolver::Summary costs;
   TransitionCostSolver::Summary compared_costs;  // compare_gaussian only
   double time_seconds = 0.0;

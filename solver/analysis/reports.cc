@@ -231,8 +231,7 @@ std::string AnalysisText(const Problem& problem, const Analysis& a, const Analys
       << PredictionLines(a, summary) << AssumptionLines(a.assumptions);
   if (!a.assumptions.predictions_reliable()) out << "(*: unreliable weights)\n";
   if (verbose) out << "\ntransition costs B[from][to]:\n" << CostTable(a.costs.costs, a.components);
-  out << "\n" << (verbose ? summary.critical.FullReport() : summary.critical.BriefReport()) << "\n"
-      << (verbose ? summary.costs.FullReport() : summary.costs.BriefReport()) << "\n";
+  out << "\n" << (verbose ? summary.FullReport() : summary.BriefReport()) << "\n";
   return out.str();
 }
 

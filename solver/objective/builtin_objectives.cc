@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "solver/objective/planted.h"
+
 namespace ldsgd {
 namespace {
 
@@ -228,6 +230,37 @@ double Param(const std::string& name, const std::map<std::string, double>& param
 
 // Largest dimension accepted for separable_double_well: 3^d critical points must stay enumerable.
 constexpr double kMaxSeparableDimension = 8;
+// Largest dimension of planted_himmelblau: its dense d x d rotation costs d^2 per gradient.
+constexpr double kMaxPlantedDimension = 2000;
+
+// x1..xd.
+std::vector<std::string> Numbered(int d) {
+  std::vector<std::string> v;
+  for (int i = 1; i <= d; ++i) v.push_back(std::string(1, 'x').append(std::to_string(i)));
+  return v;
+}
+
+std::unique_ptr<PlantedHimmelblau> MakePlanted(const std::string& name, const std::map<std::string, double>& params) {
+  return std::make_unique<PlantedHimmelblau>(static_cast<int>(Param(name, params, "dimension")),
+                                             static_cast<std::uint64_t>(Param(name, params, "seed")),
+                                             Param(name, params, "curvature_min"), Param(name, params, "curvature_max"));
+}
+
+// y_k written out as sum_j Q_kj x_j.
+std::string PlantedCoordinate(const Eigen::MatrixXd& q, int k) {
+  std::string e = "(";
+  for (int j = 0; j < q.cols(); ++j) e += (j ? " + " : "") + Num(q(k, j)) + "*x" + std::to_string(j + 1);
+  return e + ")";
+}
+
+std::string PlantedExpression(const PlantedHimmelblau& f) {
+  const std::string y1 = PlantedCoordinate(f.rotation(), 0), y2 = PlantedCoordinate(f.rotation(), 1);
+  std::string e = "(" + y1 + "^2 + " + y2 + " - 11)^2 + (" + y1 + " + " + y2 + "^2 - 7)^2";
+  for (int k = 0; k < f.curvatures().size(); ++k) {
+    e += " + " + Num(0.5 * f.curvatures()[k]) + "*" + PlantedCoordinate(f.rotation(), k + 2) + "^2";
+  }
+  return e;
+}
 
 }  // namespace
 
@@ -244,6 +277,11 @@ const std::vector<BuiltinInfo>& BuiltinCatalog() {
       {"ring", "(x^2 + y^2 - 1)^2", {}},
       {"separable_double_well", "sum_{i=1..d} (x_i^2 - 1)^2/4 + tilt*x_1, variables x1..xd",
        {{"dimension", 3.0}, {"tilt", 0.05}}},
+      {"planted_himmelblau",
+       "Himmelblau in y1, y2 plus sum_{k=3..d} c_k y_k^2/2, y = Q x with Q a random orthogonal matrix fixed by "
+       "seed, c geometric from curvature_min to curvature_max; variables x1..xd (critical points and costs "
+       "those of Himmelblau)",
+       {{"dimension", 100.0}, {"seed", 1.0}, {"curvature_min", 1.0}, {"curvature_max", 50.0}}},
   };
   return catalog;
 }
@@ -270,6 +308,15 @@ std::string ValidateBuiltinParams(const std::string& name,
              Num(kMaxSeparableDimension) + "]";
     }
   }
+  if (name == "planted_himmelblau") {
+    const double d = Param(name, params, "dimension"), seed = Param(name, params, "seed");
+    const double lo = Param(name, params, "curvature_min"), hi = Param(name, params, "curvature_max");
+    if (d != std::floor(d) || d < 2 || d > kMaxPlantedDimension) {
+      return "parameter 'dimension' must be an integer in [2, " + Num(kMaxPlantedDimension) + "]";
+    }
+    if (seed != std::floor(seed) || seed < 0 || seed > 9007199254740992.0) return "parameter 'seed' must be an integer in [0, 2^53]";
+    if (!(lo > 0) || !(hi >= lo)) return "parameters must satisfy 0 < curvature_min <= curvature_max";
+  }
   return "";
 }
 
@@ -288,6 +335,7 @@ std::unique_ptr<Objective> MakeBuiltin(const std::string& name,
         TiltedDoubleWell{Param(name, params, "tilt")}, name);
   }
   if (name == "ring") return std::make_unique<FixedBuiltin<Ring>>(Ring{}, name);
+  if (name == "planted_himmelblau") return MakePlanted(name, params);
   if (name == "separable_double_well") {
     return std::make_unique<SeparableDoubleWell>(
         static_cast<int>(Param(name, params, "dimension")), Param(name, params, "tilt"));
@@ -298,11 +346,8 @@ std::unique_ptr<Objective> MakeBuiltin(const std::string& name,
 std::vector<std::string> BuiltinVariables(const std::string& name,
                                           const std::map<std::string, double>& params) {
   if (name == "tilted_double_well") return {"x"};
-  if (name == "separable_double_well") {
-    std::vector<std::string> v;
-    const int d = static_cast<int>(Param(name, params, "dimension"));
-    for (int i = 1; i <= d; ++i) v.push_back(std::string(1, 'x').append(std::to_string(i)));
-    return v;
+  if (name == "separable_double_well" || name == "planted_himmelblau") {
+    return Numbered(static_cast<int>(Param(name, params, "dimension")));
   }
   return {"x", "y"};
 }
@@ -337,6 +382,7 @@ std::string BuiltinExpression(const std::string& name,
     for (const std::string& v : BuiltinVariables(name, params)) e += "(" + v + "^2 - 1)^2/4 + ";
     return e + Num(Param(name, params, "tilt")) + "*x1";
   }
+  if (name == "planted_himmelblau") return PlantedExpression(*MakePlanted(name, params));
   return "";
 }
 

@@ -16,6 +16,7 @@
 #include "solver/io/input_error.h"
 #include "solver/io/input_text.h"
 #include "solver/numerics/low_discrepancy.h"
+#include "solver/numerics/philox_normals.h"
 
 namespace ldsgd {
 namespace {
@@ -81,6 +82,20 @@ class Reader {
     Eigen::VectorXd v(size);
     for (int i = 0; i < size; ++i) v[i] = Number(j[i], Index(field, i));
     return v;
+  }
+
+  // A number stands for the same value in every coordinate (a box or a scale in d = 100).
+  Eigen::VectorXd VectorOrNumber(const json& j, const std::string& field, int size) const {
+    if (j.is_number()) return Eigen::VectorXd::Constant(size, Number(j, field));
+    return Vector(j, field, size);
+  }
+
+  int Integer(const json& j, const std::string& field, int lo, int hi) const {
+    const double v = Number(j, field);
+    if (v != std::floor(v) || v < lo || v > hi) {
+      Fail(field, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+    return static_cast<int>(v);
   }
 
   static std::string Index(const std::string& field, std::size_t i) {
@@ -378,10 +393,59 @@ void CheckFiniteOnBox(const Reader& r, const Problem& p) {
   }
 }
 
+// "search.init": {"distribution": "uniform", "lower", "upper"} (default: the domain) or
+// {"distribution": "normal", "mean", "std"}; each a number or one entry per variable.
+InitDistribution ParseInit(const Reader& r, const json& j, const Problem& p) {
+  InitDistribution init;
+  init.a = p.domain.lower;
+  init.b = p.domain.upper;
+  if (j.is_null()) return init;
+  r.RequireObject(j, "search.init");
+  const std::string kind = r.String(r.Require(j, "search.init", "distribution"), "search.init.distribution");
+  if (!FromString(kind, &init.kind)) r.Fail("search.init.distribution", "must be \"uniform\" or \"normal\", got \"" + kind + "\"");
+  const int d = p.dimension();
+  if (init.kind == InitKind::kUniform) {
+    r.CheckKeys(j, "search.init", {"distribution", "lower", "upper"});
+    if (j.contains("lower")) init.a = r.VectorOrNumber(j["lower"], "search.init.lower", d);
+    if (j.contains("upper")) init.b = r.VectorOrNumber(j["upper"], "search.init.upper", d);
+    for (int i = 0; i < d; ++i) {
+      if (!(init.a[i] < init.b[i])) r.Fail(Reader::Index("search.init.upper", i), "must be greater than search.init.lower");
+    }
+  } else {
+    r.CheckKeys(j, "search.init", {"distribution", "mean", "std"});
+    init.a = r.VectorOrNumber(r.Require(j, "search.init", "mean"), "search.init.mean", d);
+    init.b = r.VectorOrNumber(r.Require(j, "search.init", "std"), "search.init.std", d);
+    for (int i = 0; i < d; ++i) {
+      if (!(init.b[i] > 0)) r.Fail(Reader::Index("search.init.std", i), "must be positive");
+    }
+  }
+  return init;
+}
+
+SearchSpec ParseSearch(const Reader& r, const json& root, const Problem& p) {
+  SearchSpec spec;
+  spec.init = ParseInit(r, json(), p);
+  if (!root.contains("search")) return spec;
+  const json& j = root["search"];
+  r.RequireObject(j, "search");
+  r.CheckKeys(j, "search", {"method", "starts", "neighbours", "seed", "init"});
+  const std::string method = r.String(r.Require(j, "search", "method"), "search.method");
+  if (!FromString(method, &spec.method)) r.Fail("search.method", "must be \"box\" or \"descent\", got \"" + method + "\"");
+  if (spec.method == SearchMethod::kBox) {
+    r.CheckKeys(j, "search", {"method"});
+    return spec;
+  }
+  if (j.contains("starts")) spec.starts = r.Integer(j["starts"], "search.starts", 2, 1000000);
+  if (j.contains("neighbours")) spec.neighbours = r.Integer(j["neighbours"], "search.neighbours", 1, 1000);
+  if (j.contains("seed")) spec.seed = static_cast<std::uint64_t>(r.Integer(j["seed"], "search.seed", 0, 2147483647));
+  if (j.contains("init")) spec.init = ParseInit(r, j["init"], p);
+  return spec;
+}
+
 Problem Parse(const json& root, const std::string& source) {
   const Reader r(source);
   r.RequireObject(root, "");
-  r.CheckKeys(root, "", {"name", "variables", "objective", "l2", "noise", "domain", "step_sizes"});
+  r.CheckKeys(root, "", {"name", "variables", "objective", "l2", "noise", "domain", "step_sizes", "search"});
   Problem p;
   p.source = source;
   if (root.contains("name")) p.name = r.String(root["name"], "name");
@@ -395,8 +459,8 @@ Problem Parse(const json& root, const std::string& source) {
   const json& domain = r.Require(root, "", "domain");
   r.RequireObject(domain, "domain");
   r.CheckKeys(domain, "domain", {"lower", "upper"});
-  p.domain.lower = r.Vector(r.Require(domain, "domain", "lower"), "domain.lower", d);
-  p.domain.upper = r.Vector(r.Require(domain, "domain", "upper"), "domain.upper", d);
+  p.domain.lower = r.VectorOrNumber(r.Require(domain, "domain", "lower"), "domain.lower", d);
+  p.domain.upper = r.VectorOrNumber(r.Require(domain, "domain", "upper"), "domain.upper", d);
   for (int i = 0; i < d; ++i) {
     if (!(p.domain.lower[i] < p.domain.upper[i])) {
       r.Fail(Reader::Index("domain.upper", i),
@@ -405,6 +469,7 @@ Problem Parse(const json& root, const std::string& source) {
     }
   }
 
+  p.search = ParseSearch(r, root, p);
   CheckFiniteOnBox(r, p);
   p.noise = ParseNoise(r, r.Require(root, "", "noise"), p);
 
@@ -420,6 +485,26 @@ Problem Parse(const json& root, const std::string& source) {
 }
 
 }  // namespace
+
+Eigen::VectorXd InitDistribution::Sample(std::uint64_t seed, std::uint32_t index) const {
+  const Eigen::Index d = a.size();
+  Eigen::VectorXd x(d);
+  const PhiloxKey key = KeyFromSeed(seed);
+  for (Eigen::Index i = 0; i < d; i += 2) {
+    const std::array<std::uint32_t, 4> w = PhiloxBlock(key, index, static_cast<std::uint64_t>(i / 2), 0);
+    double z[2];
+    if (kind == InitKind::kNormal) {
+      BoxMuller(w, &z[0], &z[1]);
+    } else {  // two uniforms in [0, 1) from the top 53 bits of words (0, 1) and (2, 3)
+      z[0] = static_cast<double>(((static_cast<std::uint64_t>(w[0]) << 32) | w[1]) >> 11) * 0x1p-53;
+      z[1] = static_cast<double>(((static_cast<std::uint64_t>(w[2]) << 32) | w[3]) >> 11) * 0x1p-53;
+    }
+    for (int k = 0; k < 2 && i + k < d; ++k) {
+      x[i + k] = kind == InitKind::kNormal ? a[i + k] + b[i + k] * z[k] : a[i + k] + (b[i + k] - a[i + k]) * z[k];
+    }
+  }
+  return x;
+}
 
 bool Domain::Contains(const Eigen::VectorXd& x, double slack) const {
   for (int i = 0; i < x.size(); ++i) {

@@ -4,6 +4,8 @@
 #ifndef LDSGD_SOLVER_PROBLEM_PROBLEM_H_
 #define LDSGD_SOLVER_PROBLEM_PROBLEM_H_
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +13,7 @@
 
 #include <Eigen/Core>
 
+#include "solver/io/enum_names.h"
 #include "solver/noise/noise.h"
 #include "solver/objective/finite_sum.h"
 #include "solver/objective/objective.h"
@@ -20,6 +23,45 @@ namespace ldsgd {
 struct Domain {
   Eigen::VectorXd lower, upper;
   bool Contains(const Eigen::VectorXd& x, double slack = 0.0) const;
+};
+
+// How the critical components are found: kBox, every critical point in the domain by a
+// multi-start search (small d); kDescent, minima by descent from an initialization distribution
+// and the saddles between neighbouring minima (issue 18: landscapes a box search cannot enumerate).
+enum class SearchMethod { kBox, kDescent };
+template <>
+struct EnumNames<SearchMethod> {
+  static constexpr std::array<std::pair<SearchMethod, const char*>, 2> kNames = {{
+      {SearchMethod::kBox, "box"},
+      {SearchMethod::kDescent, "descent"},
+  }};
+};
+
+// Where training starts: uniform on [lower, upper] (default: the domain) or normal with the given
+// mean and standard deviation per coordinate.
+enum class InitKind { kUniform, kNormal };
+template <>
+struct EnumNames<InitKind> {
+  static constexpr std::array<std::pair<InitKind, const char*>, 2> kNames = {{
+      {InitKind::kUniform, "uniform"},
+      {InitKind::kNormal, "normal"},
+  }};
+};
+
+struct InitDistribution {
+  InitKind kind = InitKind::kUniform;
+  Eigen::VectorXd a, b;  // uniform: lower, upper; normal: mean, standard deviation
+  // Draw `index` of the stream `seed` (Philox keyed by the seed, counter by the index): the same
+  // point whatever the thread that draws it.
+  Eigen::VectorXd Sample(std::uint64_t seed, std::uint32_t index) const;
+};
+
+struct SearchSpec {
+  SearchMethod method = SearchMethod::kBox;
+  int starts = 100;       // descent runs
+  int neighbours = 3;     // nearest other minima per minimum between which saddles are sought
+  std::uint64_t seed = 1;
+  InitDistribution init;  // filled by the parser (default: uniform on the domain)
 };
 
 struct Problem {
@@ -34,6 +76,7 @@ struct Problem {
   Noise noise;
   Domain domain;
   std::vector<double> step_sizes;
+  SearchSpec search;  // "search"; box by default
 
   int dimension() const { return static_cast<int>(variables.size()); }
 };
