@@ -20,6 +20,11 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// A point within this fraction of the box's side from a face touches the boundary.
+constexpr double kBoundarySlack = 1e-6;
+// Critical values closer than this (relative) are ordered by their coordinates instead.
+constexpr double kTie = 1e-10;
+
 class DescentFunction final : public ceres::FirstOrderFunction {
  public:
   explicit DescentFunction(const Objective& f) : f_(f) {}
@@ -120,8 +125,12 @@ class Discovery {
       starts[k] = spec.init.Sample(spec.seed, static_cast<std::uint32_t>(k));
       start_gradients[k] = f_.Gradient(starts[k]).norm();
     }
+    // Non-finite gradients (a start where f is undefined) sort last; a zero median (starts on
+    // critical points) falls back to 1 so that the test stays relative to something.
+    for (double& g : start_gradients) g = std::isfinite(g) ? g : std::numeric_limits<double>::max();
     std::nth_element(start_gradients.begin(), start_gradients.begin() + spec.starts / 2, start_gradients.end());
     gradient_scale_ = start_gradients[spec.starts / 2];
+    if (!(gradient_scale_ > 0) || gradient_scale_ == std::numeric_limits<double>::max()) gradient_scale_ = 1.0;
     std::vector<Critical> ends(spec.starts);
     Progress bar(o_.progress, spec.starts, "descents", "discovery: minima ");
     ParallelFor(spec.starts, o_.num_threads, [&](int k) {
@@ -142,7 +151,7 @@ class Discovery {
       const Eigen::VectorXd& b = minima_[pairs[n].second].x;
       const StringResult r = RunString(f_, a, b, o_.string);
       // Steps no longer than the images' spacing: the climbing image is that close to its saddle.
-      const double step = (a - b).norm() / o_.string.images;
+      const double step = (a - b).norm() / (o_.string.images - 1);
       for (const Eigen::VectorXd& c : r.climbers) {
         found[n].push_back(Classify(f_, Newton(f_, c, o_.newton_steps, step), o_.zero_eigenvalue_tolerance));
       }
@@ -158,8 +167,12 @@ class Discovery {
     std::vector<std::pair<const Critical*, int>> all;
     for (std::size_t k = 0; k < minima_.size(); ++k) all.emplace_back(&minima_[k], hits_[k]);
     for (const Critical& c : saddles_) all.emplace_back(&c, 0);
+    // By f, values within kTie x (1 + |f|) counting as equal (degenerate minima differ by rounding,
+    // 1e-30 on the planted problem), then by coordinates: an order rounding cannot change.
     std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-      return a.first->f != b.first->f ? a.first->f < b.first->f : Lexicographic(a.first->x, b.first->x);
+      const double fa = a.first->f, fb = b.first->f;
+      if (std::abs(fa - fb) > kTie * (1 + std::max(std::abs(fa), std::abs(fb)))) return fa < fb;
+      return Lexicographic(a.first->x, b.first->x);
     });
     std::vector<CriticalComponent> out;
     for (const auto& [c, hits] : all) {
@@ -172,7 +185,7 @@ class Discovery {
       k.hessian_eigenvalues = c->eigenvalues;
       k.gradient_norm = c->gradient_norm;
       k.zero_eigenvalues = c->zeros;
-      k.touches_boundary = !p_.domain.Contains(c->x);
+      k.touches_boundary = !p_.domain.Contains(c->x, -kBoundarySlack);
       k.points = {c->x};
       out.push_back(std::move(k));
       s_.hits.push_back(hits);
@@ -213,7 +226,8 @@ class Discovery {
   }
 
   void AddSaddle(Critical c) {
-    if (!IsCritical(c) || c.index != 1) return void(++s_.other_critical);
+    if (!IsCritical(c)) return void(++s_.saddle_failures);
+    if (c.index != 1) return void(++s_.other_critical);
     if (!p_.domain.Contains(c.x)) return;
     for (const auto& known : saddles_) {
       if ((known.x - c.x).norm() <= merge_) return;
@@ -252,10 +266,12 @@ class Discovery {
 
 Status DiscoveryOptions::Validate() const {
   if (max_iterations < 1 || newton_steps < 0 || !(gradient_tolerance > 0) || !(merge_tolerance > 0) ||
-      !(zero_eigenvalue_tolerance > 0) || string.images < 3 || string.iterations < 1 || num_threads < 0) {
+      !(zero_eigenvalue_tolerance > 0) || string.images < 3 || string.iterations < 1 || num_threads < 0 ||
+      !(string.warm_up_fraction >= 0 && string.warm_up_fraction < 1) || !(string.tolerance >= 0)) {
     return Status(StatusCode::kInvalidOptions,
                   "Invalid configuration. max_iterations >= 1, newton_steps >= 0, tolerances > 0, "
-                  "string.images >= 3, string.iterations >= 1, num_threads >= 0");
+                  "string.images >= 3, string.iterations >= 1, 0 <= string.warm_up_fraction < 1, "
+                  "string.tolerance >= 0, num_threads >= 0");
   }
   return Status::Ok();
 }
@@ -267,6 +283,12 @@ std::vector<CriticalComponent> DiscoverComponents(const Problem& problem, const 
   DiscoverySummary& s = summary != nullptr ? *summary : local;
   s = DiscoverySummary();
   if (s.status = options.Validate(); !s.status.ok()) return {};
+  const SearchSpec& spec = problem.search;
+  const Eigen::Index d = problem.dimension();
+  if (spec.starts < 1 || spec.neighbours < 1 || spec.init.a.size() != d || spec.init.b.size() != d) {
+    s.status = Status(StatusCode::kInvalidOptions, "Invalid search: starts >= 1, neighbours >= 1, an init distribution of the problem's dimension");
+    return {};
+  }
   Discovery run(problem, options, s);
   run.Descend();
   run.FindSaddles();
@@ -276,9 +298,11 @@ std::vector<CriticalComponent> DiscoverComponents(const Problem& problem, const 
     s.found_once += h == 1;
     s.found_twice += h == 2;
   }
-  const double f1 = s.found_once, f2 = s.found_twice;
-  s.unseen_mass = s.converged > s.left_domain ? f1 / (s.converged - s.left_domain) : 1.0;
-  s.estimated_minima = s.minima + (f2 > 0 ? f1 * f1 / (2 * f2) : f1 * (f1 - 1) / 2);
+  // Good-Turing and the bias-corrected Chao1, S + (N-1)/N f1 (f1 - 1) / (2 (f2 + 1)) (Chao 2005),
+  // which stays finite when f2 = 0.
+  const double f1 = s.found_once, f2 = s.found_twice, n = s.converged - s.left_domain;
+  s.unseen_mass = n > 0 ? f1 / n : 1.0;
+  s.estimated_minima = s.minima + (n > 0 ? (n - 1) / n * f1 * (f1 - 1) / (2 * (f2 + 1)) : 0.0);
   s.status = s.minima > 0 ? Status::Ok() : Status(StatusCode::kInvalidInput, "no descent from search.init converged to a minimum in the domain");
   s.time_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
@@ -292,6 +316,8 @@ nlohmann::json ToJson(const DiscoverySummary& s) {
           {"minima", s.minima},
           {"saddles", s.saddles},
           {"string_pairs", s.string_pairs},
+          {"saddle_failures", s.saddle_failures},
+          {"other_critical", s.other_critical},
           {"hits", s.hits},
           {"coverage", {{"found_once", s.found_once}, {"found_twice", s.found_twice}, {"unseen_mass", s.unseen_mass},
                         {"estimated_minima", s.estimated_minima}}}};
@@ -314,7 +340,8 @@ std::string DiscoverySummary::FullReport() const {
     out << "\n  descents that did not converge:        " << not_converged
         << "\n  minima outside the domain (dropped):   " << left_domain
         << "\n  strings between neighbouring minima:   " << string_pairs
-        << "\n  climbing images not at an index-1 point: " << other_critical;
+        << "\n  climbing images at a point of index != 1: " << other_critical
+        << "\n  climbing images Newton did not converge from: " << saddle_failures;
   }
   return out.str();
 }

@@ -11,8 +11,8 @@
 //      each climbing image, kept where the Hessian has exactly one negative eigenvalue;
 //   3. coverage: among the converged descents, f1 minima were found once and f2 twice. Good-Turing's
 //      f1 / N estimates the probability that one more descent finds a new minimum (the mass of the
-//      undiscovered basins under the initialization distribution), Chao1's S + f1^2 / (2 f2) the
-//      number of minima; both say how partial the map is.
+//      undiscovered basins under the initialization distribution), the bias-corrected Chao1
+//      S + (N-1)/N f1 (f1 - 1) / (2 (f2 + 1)) the number of minima; both say how partial the map is.
 #ifndef LDSGD_SOLVER_LANDSCAPE_DISCOVERY_H_
 #define LDSGD_SOLVER_LANDSCAPE_DISCOVERY_H_
 
@@ -51,7 +51,8 @@ struct DiscoverySummary {
   int left_domain = 0;     // ended at a minimum outside the domain (dropped)
   int minima = 0, saddles = 0;
   int string_pairs = 0;    // pairs of minima joined by a string
-  int other_critical = 0;  // Newton from a climbing image reached a point of index != 1
+  int other_critical = 0;   // Newton from a climbing image reached a point of index != 1
+  int saddle_failures = 0;  // Newton from a climbing image did not reach a critical point
   // Per component (in the returned order): descents that ended there; 0 for saddles.
   std::vector<int> hits;
   int found_once = 0, found_twice = 0;

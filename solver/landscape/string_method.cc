@@ -8,6 +8,9 @@
 namespace ldsgd {
 namespace {
 
+// Iterations between refreshes of the step size (a Hessian eigenvalue sweep over the images).
+constexpr int kRefresh = 500;
+
 // The largest |Hessian eigenvalue| over the nodes: the explicit step's stability bound.
 double LargestCurvature(const Objective& f, const Eigen::MatrixXd& nodes) {
   const int d = static_cast<int>(nodes.cols());
@@ -58,11 +61,16 @@ StringResult RunString(const Objective& f, const Eigen::VectorXd& a, const Eigen
   StringResult out;
   out.nodes.resize(n, d);
   for (int k = 0; k < n; ++k) out.nodes.row(k) = (a + (b - a) * (static_cast<double>(k) / (n - 1))).transpose();
-  const double dt = 1.0 / std::max(LargestCurvature(f, out.nodes), 1e-300);
+  // dt = 1 / the largest curvature, refreshed every kRefresh iterations as the string moves into
+  // stiffer regions; and no image moves more than half the spacing in one step (a flat line, where
+  // every curvature vanishes, would otherwise make dt huge).
+  const double spacing = (b - a).norm() / (n - 1);
+  double dt = 1.0 / std::max(LargestCurvature(f, out.nodes), 1e-300);
   const int warm_up = static_cast<int>(o.warm_up_fraction * o.iterations);
   Eigen::VectorXd values(n), g(d);
   std::vector<int> climbing;
   for (int it = 0; it < o.iterations; ++it) {
+    if (it > 0 && it % kRefresh == 0) dt = 1.0 / std::max(LargestCurvature(f, out.nodes), 1e-300);
     for (int k = 0; k < n; ++k) {
       const Eigen::VectorXd x = out.nodes.row(k).transpose();
       values[k] = f.Value(x.data());
@@ -77,7 +85,8 @@ StringResult RunString(const Objective& f, const Eigen::VectorXd& a, const Eigen
         if (tau.norm() > 0) tau.normalize();
         g -= 2.0 * g.dot(tau) * tau;
       }
-      out.nodes.row(k) -= dt * g.transpose();
+      const double move = dt * g.norm();
+      out.nodes.row(k) -= (move > 0.5 * spacing ? 0.5 * spacing / g.norm() : dt) * g.transpose();
     }
     int first = 0;
     for (int c : climbing) Redistribute(out.nodes, first, c), first = c;
@@ -91,7 +100,11 @@ StringResult RunString(const Objective& f, const Eigen::VectorXd& a, const Eigen
       break;
     }
   }
-  for (int c : climbing) out.climbers.push_back(out.nodes.row(c).transpose());
+  for (int k = 0; k < n; ++k) {
+    const Eigen::VectorXd x = out.nodes.row(k).transpose();
+    values[k] = f.Value(x.data());
+  }
+  for (int c : Maxima(values)) out.climbers.push_back(out.nodes.row(c).transpose());
   return out;
 }
 

@@ -31,7 +31,7 @@ Eigen::MatrixXd PlantedRotation(int d, std::uint64_t seed) {
   const PhiloxKey key = KeyFromSeed(seed);
   for (int k = 0; k < d * d; k += 2) {
     double z0, z1;
-    BoxMuller(PhiloxBlock(key, 0, static_cast<std::uint64_t>(k / 2), 0), &z0, &z1);
+    BoxMuller(PhiloxBlock(key, 0, static_cast<std::uint64_t>(k / 2), 2), &z0, &z1);  // draw 2: this stream
     g(k / d, k % d) = z0;
     if (k + 1 < d * d) g((k + 1) / d, (k + 1) % d) = z1;
   }

@@ -19,7 +19,8 @@ namespace ldsgd {
 
 // Q: the orthogonal factor of the QR decomposition of a d x d matrix of standard normals drawn
 // from Philox keyed by `seed` (columns sign-fixed by R's diagonal, so Q is Haar distributed and
-// the same on every platform).
+// reproducible: the draws are bit-identical everywhere, the QR's last bits may vary with the
+// compiler's vectorization).
 Eigen::MatrixXd PlantedRotation(int d, std::uint64_t seed);
 
 // c_k, k = 3..d: geometric from c_min to c_max (one value, c_min, when d = 3).

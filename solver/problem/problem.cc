@@ -491,7 +491,8 @@ Eigen::VectorXd InitDistribution::Sample(std::uint64_t seed, std::uint32_t index
   Eigen::VectorXd x(d);
   const PhiloxKey key = KeyFromSeed(seed);
   for (Eigen::Index i = 0; i < d; i += 2) {
-    const std::array<std::uint32_t, 4> w = PhiloxBlock(key, index, static_cast<std::uint64_t>(i / 2), 0);
+    // Draw word 1 is this stream's own (planted.cc uses 2): the same seed elsewhere gives other numbers.
+    const std::array<std::uint32_t, 4> w = PhiloxBlock(key, index, static_cast<std::uint64_t>(i / 2), 1);
     double z[2];
     if (kind == InitKind::kNormal) {
       BoxMuller(w, &z[0], &z[1]);
