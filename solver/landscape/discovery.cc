@@ -52,17 +52,15 @@ struct Critical {
   bool finite = false;
 };
 
-Critical Classify(const Objective& f, Eigen::VectorXd x, double zero_tolerance) {
-  const int d = f.dimension();
+// The point with its value, gradient norm and Hessian eigenvalues, classified by inertia.
+Critical Classify(Eigen::VectorXd x, double f, const Eigen::VectorXd& g, const Eigen::VectorXd& eigenvalues,
+                  double zero_tolerance) {
   Critical c;
-  Eigen::VectorXd g(d);
-  RowMatrix h(d, d);
-  c.f = f.Hessian(x.data(), g.data(), h.data());
-  c.finite = std::isfinite(c.f) && g.allFinite() && h.allFinite();
   c.x = std::move(x);
-  if (!c.finite) return c;
+  c.f = f;
+  c.finite = true;
   c.gradient_norm = g.norm();
-  c.eigenvalues = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(h, Eigen::EigenvaluesOnly).eigenvalues();
+  c.eigenvalues = eigenvalues;
   const double zero = zero_tolerance * std::max(c.eigenvalues.cwiseAbs().maxCoeff(), 1e-300);
   for (Eigen::Index k = 0; k < c.eigenvalues.size(); ++k) {
     c.index += c.eigenvalues[k] < -zero;
@@ -72,15 +70,20 @@ Critical Classify(const Objective& f, Eigen::VectorXd x, double zero_tolerance) 
 }
 
 // Newton on grad f = 0 (any index), steps no longer than max_step, for as long as |grad f| falls:
-// the last digits of a critical point come from here, not from the descent or the string.
-Eigen::VectorXd Newton(const Objective& f, Eigen::VectorXd x, int steps, double max_step) {
+// the last digits of a critical point come from here, not from the descent or the string. The
+// eigen-decomposition that makes each step also classifies the point where Newton stops.
+Critical Newton(const Objective& f, Eigen::VectorXd x, int steps, double max_step, double zero_tolerance) {
   const int d = f.dimension();
-  Eigen::VectorXd g(d);
+  Eigen::VectorXd g(d), g2(d);
   RowMatrix h(d, d);
-  f.Hessian(x.data(), g.data(), h.data());
-  double norm = g.norm();
-  for (int k = 0; k < steps && norm > 0; ++k) {
-    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(h);
+  double value = f.Hessian(x.data(), g.data(), h.data());
+  if (!std::isfinite(value) || !g.allFinite() || !h.allFinite()) {
+    Critical c;
+    c.x = std::move(x);
+    return c;  // not finite
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(h);
+  for (int k = 0; k < steps && g.norm() > 0; ++k) {
     const Eigen::VectorXd& lambda = eig.eigenvalues();
     const double floor = 1e-12 * std::max(lambda.cwiseAbs().maxCoeff(), 1e-300);
     Eigen::VectorXd coef = eig.eigenvectors().transpose() * g;
@@ -88,16 +91,14 @@ Eigen::VectorXd Newton(const Objective& f, Eigen::VectorXd x, int steps, double 
     Eigen::VectorXd dx = -(eig.eigenvectors() * coef);
     if (dx.norm() > max_step) dx *= max_step / dx.norm();
     const Eigen::VectorXd next = x + dx;
-    Eigen::VectorXd g2(d);
-    RowMatrix h2(d, d);
-    const double f2 = f.Hessian(next.data(), g2.data(), h2.data());
-    if (!std::isfinite(f2) || !g2.allFinite() || !(g2.norm() < norm)) break;
+    const double f2 = f.Hessian(next.data(), g2.data(), h.data());
+    if (!std::isfinite(f2) || !g2.allFinite() || !h.allFinite() || !(g2.norm() < g.norm())) break;
     x = next;
+    value = f2;
     g = g2;
-    h = h2;
-    norm = g.norm();
+    eig.compute(h);
   }
-  return x;
+  return Classify(std::move(x), value, g, eig.eigenvalues(), zero_tolerance);
 }
 
 double Scale(const InitDistribution& init) {
@@ -134,7 +135,7 @@ class Discovery {
     std::vector<Critical> ends(spec.starts);
     Progress bar(o_.progress, spec.starts, "descents", "discovery: minima ");
     ParallelFor(spec.starts, o_.num_threads, [&](int k) {
-      ends[k] = Classify(f_, Newton(f_, Minimize(starts[k]), o_.newton_steps, NewtonStep()), o_.zero_eigenvalue_tolerance);
+      ends[k] = Newton(f_, Minimize(starts[k]), o_.newton_steps, NewtonStep(), o_.zero_eigenvalue_tolerance);
       bar.Add(1);
     });
     bar.Finish();
@@ -153,7 +154,7 @@ class Discovery {
       // Steps no longer than the images' spacing: the climbing image is that close to its saddle.
       const double step = (a - b).norm() / (o_.string.images - 1);
       for (const Eigen::VectorXd& c : r.climbers) {
-        found[n].push_back(Classify(f_, Newton(f_, c, o_.newton_steps, step), o_.zero_eigenvalue_tolerance));
+        found[n].push_back(Newton(f_, c, o_.newton_steps, step, o_.zero_eigenvalue_tolerance));
       }
       bar.Add(1);
     });

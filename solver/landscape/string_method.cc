@@ -67,19 +67,25 @@ StringResult RunString(const Objective& f, const Eigen::VectorXd& a, const Eigen
   const double spacing = (b - a).norm() / (n - 1);
   double dt = 1.0 / std::max(LargestCurvature(f, out.nodes), 1e-300);
   const int warm_up = static_cast<int>(o.warm_up_fraction * o.iterations);
-  Eigen::VectorXd values(n), g(d);
+  // f at the nodes (the ends are fixed: once) and the gradients of the interior ones, from one
+  // gradient call per node and iteration.
+  Eigen::VectorXd values(n);
+  Eigen::MatrixXd gradients(n, d);
+  values[0] = f.Value(a.data());
+  values[n - 1] = f.Value(b.data());
   std::vector<int> climbing;
   for (int it = 0; it < o.iterations; ++it) {
     if (it > 0 && it % kRefresh == 0) dt = 1.0 / std::max(LargestCurvature(f, out.nodes), 1e-300);
-    for (int k = 0; k < n; ++k) {
-      const Eigen::VectorXd x = out.nodes.row(k).transpose();
-      values[k] = f.Value(x.data());
-    }
-    climbing = it >= warm_up ? Maxima(values) : std::vector<int>();
     const Eigen::MatrixXd before = out.nodes;
     for (int k = 1; k + 1 < n; ++k) {
       const Eigen::VectorXd x = before.row(k).transpose();
-      f.Gradient(x.data(), g.data());
+      Eigen::VectorXd g(d);
+      values[k] = f.Gradient(x.data(), g.data());
+      gradients.row(k) = g.transpose();
+    }
+    climbing = it >= warm_up ? Maxima(values) : std::vector<int>();
+    for (int k = 1; k + 1 < n; ++k) {
+      Eigen::VectorXd g = gradients.row(k).transpose();
       if (std::find(climbing.begin(), climbing.end(), k) != climbing.end()) {
         Eigen::VectorXd tau = (before.row(k + 1) - before.row(k - 1)).transpose();
         if (tau.norm() > 0) tau.normalize();
@@ -100,7 +106,7 @@ StringResult RunString(const Objective& f, const Eigen::VectorXd& a, const Eigen
       break;
     }
   }
-  for (int k = 0; k < n; ++k) {
+  for (int k = 1; k + 1 < n; ++k) {
     const Eigen::VectorXd x = out.nodes.row(k).transpose();
     values[k] = f.Value(x.data());
   }
