@@ -229,6 +229,7 @@ TEST(CriticalPoints, EveryDataProblem) {
       {"tilted_double_well_2d_finite_sum.json", {{"minimum", 2}, {"saddle", 1}}},
       // By discovery (its "search"): the index-2 saddle that is Himmelblau's maximum is not sought.
       {"planted_himmelblau_100d.json", {{"minimum", 4}, {"saddle", 4}}},
+      {"iris_network.json", {{"minimum", 2}, {"saddle", 1}}},  // symmetry classes
   };
   for (const auto& entry : std::filesystem::directory_iterator(LDSGD_DATA_DIR)) {
     if (entry.path().extension() == ".json") {

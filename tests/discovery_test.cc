@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "solver/analysis/analysis.h"
+#include "solver/landscape/gradient_flow.h"
 #include "solver/objective/planted.h"
 #include "tests/test_problems.h"
 
@@ -114,6 +115,34 @@ TEST(Discovery, DoesNotDependOnTheThreads) {
 }
 
 // Issue 18's must-hold: d = 100, the 4 minima and 4 saddles, every B_ij as in 2-D.
+// The iris network (27 parameters, a symmetry group of order 48): 64 descents end at copies of
+// two minima, which discovery reports as two classes (canonical representatives) with their hit
+// counts, and one index-1 saddle whose two gradient flows arrive at both classes (at the copies the
+// components carry), so that the transition network joins them.
+TEST(Discovery, IrisNetworkMinimaAreSymmetryClassesJoinedByTheirSaddle) {
+  const Problem p = test::Load("iris_network.json");
+  DiscoverySummary s;
+  const std::vector<CriticalComponent> c = DiscoverComponents(p, DiscoveryOptions(), &s);
+  ASSERT_TRUE(s.status.ok()) << s.status.message();
+  EXPECT_EQ(s.symmetry_order, 48.0);
+  ASSERT_EQ(s.minima, 2);
+  ASSERT_EQ(s.saddles, 1);
+  EXPECT_EQ(s.hits[0] + s.hits[1], s.converged);
+  for (int m = 0; m < 2; ++m) {
+    Eigen::VectorXd x = c[m].point;
+    p.network->Canonicalize(x.data(), 1e-6);
+    EXPECT_LE((x - c[m].point).norm(), 1e-9);
+  }
+  ASSERT_EQ(c[2].type, CriticalType::kSaddle);
+  EXPECT_GT(c[2].f, c[1].f);
+  const std::vector<FlowConnection> flows = FindFlowConnections(*p.objective, p.domain, c, GradientFlowOptions());
+  bool to[2] = {false, false};
+  for (const FlowConnection& f : flows) {
+    if (f.from == 2 && f.to < 2) to[f.to] = true;
+  }
+  EXPECT_TRUE(to[0] && to[1]);
+}
+
 TEST(Discovery, PlantedHimmelblauIn100DimensionsHasTheTwoDimensionalCosts) {
   const Problem p = test::Load("planted_himmelblau_100d.json");
   AnalysisOptions options;

@@ -24,6 +24,8 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 constexpr double kBoundarySlack = 1e-6;
 // Critical values closer than this (relative) are ordered by their coordinates instead.
 constexpr double kTie = 1e-10;
+// Step halvings Newton tries before it stops.
+constexpr int kNewtonHalvings = 10;
 
 class DescentFunction final : public ceres::FirstOrderFunction {
  public:
@@ -90,9 +92,17 @@ Critical Newton(const Objective& f, Eigen::VectorXd x, int steps, double max_ste
     for (int i = 0; i < d; ++i) coef[i] = std::abs(lambda[i]) > floor ? coef[i] / lambda[i] : 0.0;
     Eigen::VectorXd dx = -(eig.eigenvectors() * coef);
     if (dx.norm() > max_step) dx *= max_step / dx.norm();
-    const Eigen::VectorXd next = x + dx;
-    const double f2 = f.Hessian(next.data(), g2.data(), h.data());
-    if (!std::isfinite(f2) || !g2.allFinite() || !h.allFinite() || !(g2.norm() < g.norm())) break;
+    // Backtracking on |grad f|: outside Newton's quadratic region (a shallow saddle next to a
+    // minimum, nearly zero curvatures) the full step may overshoot.
+    Eigen::VectorXd next;
+    double f2 = 0.0;
+    bool better = false;
+    for (int halving = 0; halving <= kNewtonHalvings && !better; ++halving, dx *= 0.5) {
+      next = x + dx;
+      f2 = f.Hessian(next.data(), g2.data(), h.data());
+      better = std::isfinite(f2) && g2.allFinite() && h.allFinite() && g2.norm() < g.norm();
+    }
+    if (!better) break;
     x = next;
     value = f2;
     g = g2;
@@ -115,7 +125,10 @@ bool Lexicographic(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
 class Discovery {
  public:
   Discovery(const Problem& problem, const DiscoveryOptions& o, DiscoverySummary& s)
-      : p_(problem), f_(*problem.objective), o_(o), s_(s), merge_(o.merge_tolerance * Scale(problem.search.init)) {}
+      : p_(problem), f_(*problem.objective), o_(o), s_(s), merge_(o.merge_tolerance * Scale(problem.search.init)),
+        network_(problem.network != nullptr && problem.network->SymmetryOrder() > 1 ? problem.network.get() : nullptr) {
+    s_.symmetry_order = network_ != nullptr ? network_->SymmetryOrder() : 1.0;
+  }
 
   void Descend() {
     const SearchSpec& spec = p_.search;
@@ -146,10 +159,12 @@ class Discovery {
     const std::vector<std::pair<int, int>> pairs = NearestPairs();
     s_.string_pairs = static_cast<int>(pairs.size());
     std::vector<std::vector<Critical>> found(pairs.size());
+    std::vector<Eigen::VectorXd> ends(pairs.size());
     Progress bar(o_.progress, static_cast<double>(pairs.size()), "strings", "discovery: saddles ");
     ParallelFor(static_cast<int>(pairs.size()), o_.num_threads, [&](int n) {
       const Eigen::VectorXd& a = minima_[pairs[n].first].x;
-      const Eigen::VectorXd& b = minima_[pairs[n].second].x;
+      const Eigen::VectorXd b = Aligned(a, minima_[pairs[n].second].x);
+      ends[n] = b;
       const StringResult r = RunString(f_, a, b, o_.string);
       // Steps no longer than the images' spacing: the climbing image is that close to its saddle.
       const double step = (a - b).norm() / (o_.string.images - 1);
@@ -159,8 +174,11 @@ class Discovery {
       bar.Add(1);
     });
     bar.Finish();
-    for (std::vector<Critical>& list : found) {
-      for (Critical& c : list) AddSaddle(std::move(c));
+    for (std::size_t n = 0; n < pairs.size(); ++n) {
+      for (Critical& c : found[n]) {
+        // The copy of the far minimum this saddle was found toward is where its flow arrives.
+        if (AddSaddle(std::move(c))) AddCopy(pairs[n].second, ends[n]);
+      }
     }
   }
 
@@ -188,6 +206,7 @@ class Discovery {
       k.zero_eigenvalues = c->zeros;
       k.touches_boundary = !p_.domain.Contains(c->x, -kBoundarySlack);
       k.points = {c->x};
+      if (const int m = MinimumIndex(c); m >= 0) k.points.insert(k.points.end(), copies_[m].begin(), copies_[m].end());
       out.push_back(std::move(k));
       s_.hits.push_back(hits);
     }
@@ -219,21 +238,48 @@ class Discovery {
     if (!IsCritical(c) || c.index != 0) return void(++s_.not_converged);
     ++s_.converged;
     if (!p_.domain.Contains(c.x)) return void(++s_.left_domain);
+    // One representative per symmetry class (an isometry: f, gradient norm and spectrum unchanged).
+    if (network_ != nullptr) network_->Canonicalize(c.x.data(), merge_);
     for (std::size_t k = 0; k < minima_.size(); ++k) {
       if ((minima_[k].x - c.x).norm() <= merge_) return void(++hits_[k]);
     }
     minima_.push_back(std::move(c));
     hits_.push_back(1);
+    copies_.emplace_back();
   }
 
-  void AddSaddle(Critical c) {
-    if (!IsCritical(c)) return void(++s_.saddle_failures);
-    if (c.index != 1) return void(++s_.other_critical);
-    if (!p_.domain.Contains(c.x)) return;
+  // The member of x's symmetry orbit nearest to `target` (x itself without symmetries).
+  Eigen::VectorXd Aligned(const Eigen::VectorXd& target, Eigen::VectorXd x) const {
+    if (network_ != nullptr) network_->AlignTo(target.data(), x.data());
+    return x;
+  }
+
+  // A copy of minimum m other than its representative, kept as one more point of its component.
+  void AddCopy(int m, const Eigen::VectorXd& x) {
+    if ((x - minima_[m].x).norm() <= merge_) return;
+    for (const Eigen::VectorXd& y : copies_[m]) {
+      if ((x - y).norm() <= merge_) return;
+    }
+    copies_[m].push_back(x);
+  }
+
+  int MinimumIndex(const Critical* c) const {
+    for (std::size_t m = 0; m < minima_.size(); ++m) {
+      if (&minima_[m] == c) return static_cast<int>(m);
+    }
+    return -1;
+  }
+
+  // True when c is a new index-1 saddle (a new symmetry class of them).
+  bool AddSaddle(Critical c) {
+    if (!IsCritical(c)) return ++s_.saddle_failures, false;
+    if (c.index != 1) return ++s_.other_critical, false;
+    if (!p_.domain.Contains(c.x)) return false;
     for (const auto& known : saddles_) {
-      if ((known.x - c.x).norm() <= merge_) return;
+      if ((known.x - Aligned(known.x, c.x)).norm() <= merge_) return false;
     }
     saddles_.push_back(std::move(c));
+    return true;
   }
 
   // Each minimum with its `neighbours` nearest other minima (ties by number), as unordered pairs.
@@ -243,7 +289,7 @@ class Discovery {
     for (int i = 0; i < m; ++i) {
       std::vector<std::pair<double, int>> near;
       for (int j = 0; j < m; ++j) {
-        if (j != i) near.emplace_back((minima_[i].x - minima_[j].x).norm(), j);
+        if (j != i) near.emplace_back((minima_[i].x - Aligned(minima_[i].x, minima_[j].x)).norm(), j);
       }
       std::sort(near.begin(), near.end());
       for (int k = 0; k < std::min<int>(p_.search.neighbours, static_cast<int>(near.size())); ++k) {
@@ -259,8 +305,10 @@ class Discovery {
   DiscoverySummary& s_;
   double merge_;
   double gradient_scale_ = 1.0;
+  const Network* network_;  // set when the objective has symmetries (discovery works on their classes)
   std::vector<Critical> minima_, saddles_;
   std::vector<int> hits_;
+  std::vector<std::vector<Eigen::VectorXd>> copies_;  // per minimum: its copies next to found saddles
 };
 
 }  // namespace
@@ -320,18 +368,34 @@ nlohmann::json ToJson(const DiscoverySummary& s) {
           {"saddle_failures", s.saddle_failures},
           {"other_critical", s.other_critical},
           {"hits", s.hits},
+          {"symmetry_order", s.symmetry_order},
           {"coverage", {{"found_once", s.found_once}, {"found_twice", s.found_twice}, {"unseen_mass", s.unseen_mass},
                         {"estimated_minima", s.estimated_minima}}}};
 }
 
 std::string DiscoverySummary::BriefReport() const {
   if (!status.ok()) return "Discovery failed: " + status.message();
-  char buffer[400];
+  char buffer[420];
   std::snprintf(buffer, sizeof buffer,
                 "Discovery: %d minima and %d index-1 saddles from %d descents (%d converged); coverage: %d minima found once, "
                 "%d twice, unseen mass %.3g (Good-Turing), about %.3g minima in all (Chao1); %.3f s",
                 minima, saddles, starts, converged, found_once, found_twice, unseen_mass, estimated_minima, time_seconds);
-  return buffer;
+  std::string out = buffer;
+  // Multiplicities: how many descents reached each minimum (its share of the init distribution).
+  constexpr std::size_t kListed = 20;
+  std::string list;
+  for (std::size_t k = 0, shown = 0; k < hits.size() && shown < kListed; ++k) {
+    if (hits[k] == 0) continue;
+    list += (list.empty() ? "" : ", ") + std::to_string(k) + ": " + std::to_string(hits[k]);
+    ++shown;
+  }
+  if (!list.empty()) out += "\n  descents per minimum (id: count): " + list + (minima > static_cast<int>(kListed) ? ", ..." : "");
+  if (symmetry_order > 1) {
+    std::snprintf(buffer, sizeof buffer, "\n  (up to the network's symmetries, a group of order %.6g: each minimum and saddle stands for its class of copies)",
+                  symmetry_order);
+    out += buffer;
+  }
+  return out;
 }
 
 std::string DiscoverySummary::FullReport() const {

@@ -9,6 +9,11 @@
 //   2. index-1 saddles: for each minimum its `neighbours` nearest other minima (nearest pairs, not
 //      all pairs), the climbing-image string method (string_method.h) and Newton on grad f = 0 from
 //      each climbing image, kept where the Hessian has exactly one negative eigenvalue;
+//   With a network objective's symmetries (network.h), each minimum is mapped to its class's
+//   canonical member before deduplication (hits count the class), strings run from a minimum to the
+//   copy of its neighbour nearest to it, saddles are deduplicated up to symmetry, and a minimum's
+//   component carries, besides its canonical point, the copies that found saddles lead to (where
+//   their gradient flows arrive), so that costs and energies are those of the classes;
 //   3. coverage: among the converged descents, f1 minima were found once and f2 twice. Good-Turing's
 //      f1 / N estimates the probability that one more descent finds a new minimum (the mass of the
 //      undiscovered basins under the initialization distribution), the bias-corrected Chao1
@@ -55,6 +60,9 @@ struct DiscoverySummary {
   int saddle_failures = 0;  // Newton from a climbing image did not reach a critical point
   // Per component (in the returned order): descents that ended there; 0 for saddles.
   std::vector<int> hits;
+  // Size of the objective's symmetry group (network objectives: hidden-unit permutations and sign
+  // flips); components are then symmetry classes, each standing for up to this many copies.
+  double symmetry_order = 1.0;
   int found_once = 0, found_twice = 0;
   double unseen_mass = 0.0;        // Good-Turing f1 / N
   double estimated_minima = 0.0;   // Chao1

@@ -253,19 +253,26 @@ Noise ParseNoise(const Reader& r, const json& j, Problem& p) {
   r.Fail("noise.type", "must be \"gaussian\" or \"finite_sum\", got \"" + type + "\"");
 }
 
+// Opens the CSV named by `field` (relative to the problem file's folder).
+SampleTable ReadDataFile(const Reader& r, const json& obj, const std::string& field, std::string* resolved_path) {
+  const std::string file = r.String(r.Require(obj, "objective", "data"), field);
+  if (file.empty()) r.Fail(field, "must name a CSV file");
+  std::filesystem::path path(file);
+  if (path.is_relative()) path = std::filesystem::path(r.source()).parent_path() / path;
+  const std::string resolved = path.lexically_normal().string();
+  if (!std::ifstream(resolved)) r.Fail(field, "cannot open '" + resolved + "'");
+  if (resolved_path != nullptr) *resolved_path = resolved;
+  return ReadCsv(resolved);
+}
+
 // {"per_sample": EXPR, "data": FILE}: f = mean over the rows of EXPR, the CSV's columns as
 // per-sample constants; FILE relative to the problem file's folder.
 void ParseDataObjective(const Reader& r, const json& obj, Problem& p) {
   r.CheckKeys(obj, "objective", {"per_sample", "data"});
   const std::string text =
       r.String(r.Require(obj, "objective", "per_sample"), "objective.per_sample");
-  const std::string file = r.String(r.Require(obj, "objective", "data"), "objective.data");
-  if (file.empty()) r.Fail("objective.data", "must name a CSV file");
-  std::filesystem::path path(file);
-  if (path.is_relative()) path = std::filesystem::path(r.source()).parent_path() / path;
-  const std::string resolved = path.lexically_normal().string();
-  if (!std::ifstream(resolved)) r.Fail("objective.data", "cannot open '" + resolved + "'");
-  const SampleTable table = ReadCsv(resolved);
+  std::string resolved;
+  const SampleTable table = ReadDataFile(r, obj, "objective.data", &resolved);
   for (const std::string& column : table.columns) {
     if (IsFunctionName(column)) {
       throw InputError(resolved, "", "column '" + column + "' has the name of a function");
@@ -291,6 +298,91 @@ void ParseDataObjective(const Reader& r, const json& obj, Problem& p) {
                                        ": " + columns + ")");
   }
   p.samples = MakeDataSum(graph, AddL2(graph, f, p.l2), table);
+  p.objective = MeanObjective(p.samples);
+}
+
+// Rows of the named columns of `table` (names.size() x rows).
+Eigen::MatrixXd Columns(const Reader& r, const json& j, const std::string& field, const SampleTable& table,
+                        int expected) {
+  r.Array(j, field);
+  if (static_cast<int>(j.size()) != expected) {
+    r.Fail(field, "must name " + std::to_string(expected) + " columns, got " + std::to_string(j.size()));
+  }
+  Eigen::MatrixXd m(expected, table.rows);
+  for (int c = 0; c < expected; ++c) {
+    const std::string name = r.String(j[c], Reader::Index(field, c));
+    const auto it = std::find(table.columns.begin(), table.columns.end(), name);
+    if (it == table.columns.end()) r.Fail(Reader::Index(field, c), "no column '" + name + "' in " + table.source);
+    const long col = it - table.columns.begin();
+    for (int k = 0; k < table.rows; ++k) m(c, k) = table.values[col * table.rows + k];
+  }
+  return m;
+}
+
+// {"network": [n_0, ..., n_L], "activation", "loss", "data", "inputs", "targets", "standardize"}.
+void ParseNetworkObjective(const Reader& r, const json& root, const json& obj, Problem& p) {
+  r.CheckKeys(obj, "objective", {"network", "activation", "loss", "data", "inputs", "targets", "standardize"});
+  NetworkSpec spec;
+  const json& layers = r.Array(obj["network"], "objective.network");
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    spec.layers.push_back(r.Integer(layers[l], Reader::Index("objective.network", l), 1, 1000000));
+  }
+  const std::string activation = r.String(r.Require(obj, "objective", "activation"), "objective.activation");
+  if (activation == "relu") {
+    r.Fail("objective.activation", "relu is not twice differentiable at 0 and ldsgd needs Hessians; use "
+                                   "\"softplus\" (the smooth relu)");
+  }
+  if (!FromString(activation, &spec.activation)) {
+    r.Fail("objective.activation", "must be \"tanh\", \"logistic\" or \"softplus\", got \"" + activation + "\"");
+  }
+  const std::string loss = r.String(r.Require(obj, "objective", "loss"), "objective.loss");
+  if (!FromString(loss, &spec.loss)) {
+    r.Fail("objective.loss", "must be \"squared\", \"logistic\" or \"softmax_cross_entropy\", got \"" + loss + "\"");
+  }
+  spec.l2 = p.l2;
+  if (std::string why = spec.Validate(); !why.empty()) {
+    const std::size_t colon = why.find(':');
+    const std::string key = why.substr(0, colon);
+    r.Fail(key == "layers" ? "objective.network" : key == "l2" ? "l2" : "objective." + key, why.substr(colon + 2));
+  }
+  const SampleTable table = ReadDataFile(r, obj, "objective.data", nullptr);
+  const bool classes = spec.loss != NetworkLoss::kSquared;
+  NetworkData data;
+  data.source = table.source;
+  data.inputs = Columns(r, r.Require(obj, "objective", "inputs"), "objective.inputs", table, spec.layers.front());
+  data.targets = Columns(r, r.Require(obj, "objective", "targets"), "objective.targets", table,
+                         classes ? 1 : spec.layers.back());
+  const int labels = spec.loss == NetworkLoss::kLogistic ? spec.layers.back() + 1 : spec.layers.back();
+  for (int k = 0; classes && k < table.rows; ++k) {
+    const double y = data.targets(0, k);
+    if (y != std::floor(y) || y < 0 || y >= labels) {
+      throw InputError(table.source, "", "row " + std::to_string(k + 1) + ": target " + ShortestSpelling(y) +
+                                             " is not a class in 0.." + std::to_string(labels - 1));
+    }
+  }
+  if (obj.contains("standardize") && (!obj["standardize"].is_boolean())) r.Fail("objective.standardize", "must be true or false");
+  if (obj.value("standardize", false)) {
+    // z-scores with the dataset's own mean and (population) standard deviation, as a user would
+    // preprocess before training; a constant column is only centred.
+    for (int i = 0; i < data.inputs.rows(); ++i) {
+      auto row = data.inputs.row(i);
+      const double mean = row.mean();
+      const double sd = std::sqrt((row.array() - mean).square().mean());
+      row = (row.array() - mean) / (sd > 0 ? sd : 1.0);
+    }
+  }
+  const std::vector<std::string> names = spec.ParameterNames();
+  if (root.contains("variables")) {
+    p.variables = ParseVariables(r, root["variables"]);
+    if (p.variables.size() != names.size()) {
+      r.Fail("variables", "the network has " + std::to_string(names.size()) + " parameters, got " +
+                              std::to_string(p.variables.size()) + " names");
+    }
+  } else {
+    p.variables = names;
+  }
+  p.network = std::make_shared<Network>(std::move(spec), std::move(data));
+  p.samples = p.network;
   p.objective = MeanObjective(p.samples);
 }
 
@@ -328,6 +420,10 @@ void ParseObjective(const Reader& r, const json& root, Problem& p) {
     std::unique_ptr<Objective> f = MakeBuiltin(name, params);
     if (p.l2 != 0.0) f = std::make_unique<L2Regularized>(std::move(f), p.l2);
     p.objective = std::move(f);
+    return;
+  }
+  if (obj.is_object() && obj.contains("network")) {
+    ParseNetworkObjective(r, root, obj, p);
     return;
   }
   if (!has_variables) r.Fail("variables", "missing (required with an expression objective)");

@@ -16,6 +16,7 @@
 #include "solver/io/enum_names.h"
 #include "solver/noise/noise.h"
 #include "solver/objective/finite_sum.h"
+#include "solver/objective/network.h"
 #include "solver/objective/objective.h"
 
 namespace ldsgd {
@@ -72,6 +73,8 @@ struct Problem {
   // Finite sums ({"sum": ...} or {"per_sample": ..., "data": ...}): the samples f_k (each including
   // the l2 term), f = mean of them. Null otherwise.
   std::shared_ptr<const FiniteSum> samples;
+  // {"network": [...], ...}: the same samples as a network (its symmetries). Null otherwise.
+  std::shared_ptr<const Network> network;
   double l2 = 0.0;
   Noise noise;
   Domain domain;
