@@ -53,7 +53,8 @@ BasinClassifier::BasinClassifier(const Objective& f,
   gradient_stop_ = options_.gradient_tolerance * (1.0 + curvature);
 }
 
-int BasinClassifier::Captured(const Eigen::VectorXd& x, double fx) const {
+int BasinClassifier::Captured(const Eigen::VectorXd& raw, double fx) const {
+  const Eigen::VectorXd x = Canonical(raw);
   for (std::size_t i = 0; i < components_.size(); ++i) {
     if (depth_[i] < 0 || fx - components_[i].f > depth_[i]) continue;
     if ((x - components_[i].point).squaredNorm() <= rho_[i] * rho_[i]) return static_cast<int>(i);
@@ -61,7 +62,13 @@ int BasinClassifier::Captured(const Eigen::VectorXd& x, double fx) const {
   return -1;
 }
 
-int BasinClassifier::Nearby(const Eigen::VectorXd& x) const {
+Eigen::VectorXd BasinClassifier::Canonical(Eigen::VectorXd x) const {
+  if (options_.canonicalize) options_.canonicalize(x.data());
+  return x;
+}
+
+int BasinClassifier::Nearby(const Eigen::VectorXd& raw) const {
+  const Eigen::VectorXd x = Canonical(raw);
   for (std::size_t i = 0; i < components_.size(); ++i) {
     if (rho_[i] <= 0) continue;
     const CriticalComponent& c = components_[i];

@@ -20,6 +20,7 @@
 #ifndef LDSGD_SOLVER_LANDSCAPE_BASINS_H_
 #define LDSGD_SOLVER_LANDSCAPE_BASINS_H_
 
+#include <functional>
 #include <vector>
 
 #include <Eigen/Core>
@@ -38,6 +39,10 @@ class BasinClassifier {
     int max_iterations = 5000;
     // Stall: |grad f| <= gradient_tolerance * (1 + the largest |eigenvalue| at a minimum).
     double gradient_tolerance = 1e-9;
+    // Maps a point to its symmetry class's representative (a network's hidden-unit permutations
+    // and sign flips, network.h), for components that are classes: a descent ending at another
+    // copy of a minimum is then in that minimum's basin. Empty: no symmetries.
+    std::function<void(double*)> canonicalize;
   };
 
   BasinClassifier(const Objective& f, const std::vector<CriticalComponent>& components,
@@ -57,6 +62,8 @@ class BasinClassifier {
   int Captured(const Eigen::VectorXd& x, double fx) const;
   // The minimum component within its capture radius of x, or -1 (the stalled case).
   int Nearby(const Eigen::VectorXd& x) const;
+  // x mapped to its symmetry class's representative (x itself without symmetries).
+  Eigen::VectorXd Canonical(Eigen::VectorXd x) const;
 
   const Objective& f_;
   const std::vector<CriticalComponent>& components_;

@@ -98,6 +98,8 @@ class Network final : public FiniteSum {
   // entries within `tolerance` counting as equal.
   double SymmetryOrder() const;
   void Canonicalize(double* x, double tolerance) const;
+  // For points a descent reached: entries below this count as zero when choosing signs and order.
+  static constexpr double kCanonicalTolerance = 1e-9;
   // Moves x within its orbit toward `target`: hidden layer by hidden layer, the permutation and
   // signs of the units that minimize the distance of their (incoming weights, bias, outgoing
   // weights) blocks to target's, over all permutations when the layer has at most

@@ -658,7 +658,13 @@ SimulationRun::SimulationRun(const Problem& problem, const std::vector<CriticalC
   st.radius = o.radius.empty() ? DefaultRadii(components, *problem.objective, *st.noise, problem.domain, o.step_size)
                                : o.radius;
   st.neighbourhoods = std::make_unique<Neighbourhoods>(components, st.radius);
-  if (o.basin_interval > 0) st.basins = std::make_unique<BasinClassifier>(*problem.objective, components);
+  if (o.basin_interval > 0) {
+    BasinClassifier::Options basin_options;
+    if (const std::shared_ptr<const Network> net = problem.network; net != nullptr && net->SymmetryOrder() > 1) {
+      basin_options.canonicalize = [net](double* x) { net->Canonicalize(x, Network::kCanonicalTolerance); };
+    }
+    st.basins = std::make_unique<BasinClassifier>(*problem.objective, components, basin_options);
+  }
   const int d = problem.dimension(), k = static_cast<int>(components.size());
   st.context = std::make_unique<Context>(Context{o, *st.noise, *st.neighbourhoods, st.basins.get(), d, k, {}, {},
                                                  StartPoints(o, problem, components)});
