@@ -211,7 +211,7 @@ std::string InitVerification::Report() const {
   std::ostringstream out;
   out << "Verification from the initialization distribution: " << chains << " chains from search.init, eta = " << step_size
       << ", " << steps << " steps (burn-in " << burn_in << "), " << diverged << " diverged\n";
-  out << "minimum  predicted weight  basin fraction [95%]        exits\n";
+  out << "minimum  predicted weight  basin fraction [95%]        left\n";
   for (std::size_t i = 0; i < minima.size(); ++i) {
     char line[160];
     std::snprintf(line, sizeof line, "%-8d %-17.4g %.4f [%.4f, %.4f]   %ld\n", minima[i], predicted[i], measured[i], lower[i],
