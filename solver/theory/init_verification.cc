@@ -135,7 +135,8 @@ InitVerification VerifyFromInit(const Problem& problem, const std::vector<Critic
     v.predicted.push_back(std::isfinite(lowest) ? std::exp(-(relative_energies[id] - lowest) / eta) : 0.0);
     total += v.predicted.back();
   }
-  for (double& w : v.predicted) w = total > 0 ? w / total : 0.0;
+  // No finite energy: no prediction (NaN, printed "-" and written null), not a weight of 0.
+  for (double& w : v.predicted) w = total > 0 ? w / total : std::numeric_limits<double>::quiet_NaN();
   const int m = static_cast<int>(v.minima.size());
   // Ground states: the lowest energy, ties within rounding of the energies (degenerate minima).
   v.gap_efolds = std::numeric_limits<double>::infinity();
@@ -214,7 +215,9 @@ std::string InitVerification::Report() const {
   out << "minimum  predicted weight  basin fraction [95%]        left\n";
   for (std::size_t i = 0; i < minima.size(); ++i) {
     char line[160];
-    std::snprintf(line, sizeof line, "%-8d %-17.4g %.4f [%.4f, %.4f]   %ld\n", minima[i], predicted[i], measured[i], lower[i],
+    char weight[32] = "-";
+    if (std::isfinite(predicted[i])) std::snprintf(weight, sizeof weight, "%.4g", predicted[i]);
+    std::snprintf(line, sizeof line, "%-8d %-17s %.4f [%.4f, %.4f]   %ld\n", minima[i], weight, measured[i], lower[i],
                   upper[i], exits[i]);
     out << line;
   }

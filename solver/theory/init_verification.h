@@ -60,7 +60,7 @@ struct InitVerification {
   long steps = 0, burn_in = 0;
   int chains = 0, diverged = 0;
   std::vector<int> minima;                      // component ids
-  std::vector<double> predicted;                // exp(-E_i/eta) normalized over the minima
+  std::vector<double> predicted;  // exp(-E_i/eta) normalized over the minima; NaN without finite energies
   // Basin fractions among the iterates in some discovered basin, with 95% intervals.
   std::vector<double> measured, lower, upper;
   std::vector<long> exits;  // transitions from each minimum's neighbourhood to another component's
