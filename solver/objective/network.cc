@@ -111,6 +111,7 @@ template <typename T>
 struct Scratch {
   std::vector<std::vector<T>> z, a;  // per layer: pre-activations, activations (hidden layers)
   std::vector<T> delta, previous;
+  std::vector<int> offset;  // first parameter of each layer
 };
 
 // f_k at parameters x for the row (input, target), and its gradient when `gradient` is not null:
@@ -123,7 +124,8 @@ T SampleLoss(const NetworkSpec& spec, const T* x, const double* input, const dou
   const int layers = static_cast<int>(spec.layers.size()) - 1;
   s.z.resize(layers);
   s.a.resize(layers);
-  std::vector<int> offset(layers);
+  std::vector<int>& offset = s.offset;
+  offset.resize(layers);
   auto in = [&](int l, int i) { return l == 0 ? T(input[i]) : s.a[l - 1][i]; };
   for (int l = 0, off = 0; l < layers; ++l) {
     const int n_in = spec.layers[l], n_out = spec.layers[l + 1];

@@ -38,14 +38,8 @@ std::vector<Fraction> BatchFractions(const SimulationResult& r, int batches, con
   }
   std::vector<Fraction> out(m);
   for (int i = 0; i < m; ++i) {
-    const std::vector<double>& x = per_batch[i];
-    const int n = static_cast<int>(x.size());
-    if (n < 2) continue;
-    double mean = 0.0, var = 0.0;
-    for (double e : x) mean += e / n;
-    for (double e : x) var += (e - mean) * (e - mean) / (n - 1);
-    const double half = StudentT95(n - 1) * std::sqrt(var / n);
-    out[i] = {mean, std::max(0.0, mean - half), std::min(1.0, mean + half)};
+    const Interval e = BatchInterval(per_batch[i]);
+    if (std::isfinite(e.mean)) out[i] = {e.mean, std::max(0.0, e.mean - e.half), std::min(1.0, e.mean + e.half)};
   }
   return out;
 }

@@ -61,24 +61,6 @@ std::vector<BatchData> Batches(const std::vector<SimulationResult>& sims, int ba
   return out;
 }
 
-// Mean and 95% half-width of batch values (Student t).
-struct Interval {
-  double mean = kNaN, half = kNaN;
-};
-Interval BatchInterval(const std::vector<double>& v) {
-  Interval r;
-  const int n = static_cast<int>(v.size());
-  if (n < 2) return r;
-  double m = 0.0;
-  for (double x : v) m += x;
-  m /= n;
-  double ss = 0.0;
-  for (double x : v) ss += (x - m) * (x - m);
-  r.mean = m;
-  r.half = StudentT95(n - 1) * std::sqrt(ss / (n - 1) / n);
-  return r;
-}
-
 // Least-squares slope of y against x.
 double Slope(const std::vector<double>& x, const std::vector<double>& y) {
   double mx = 0.0, my = 0.0;
@@ -206,6 +188,20 @@ double StudentT95(int dof) {
   if (dof < 1) return kNaN;
   if (dof <= 30) return table[dof];
   return 1.960 + 2.4 / dof;  // smooth approach to the normal quantile
+}
+
+Interval BatchInterval(const std::vector<double>& v) {
+  Interval r;
+  const int n = static_cast<int>(v.size());
+  if (n < 2) return r;
+  double m = 0.0;
+  for (double x : v) m += x;
+  m /= n;
+  double ss = 0.0;
+  for (double x : v) ss += (x - m) * (x - m);
+  r.mean = m;
+  r.half = StudentT95(n - 1) * std::sqrt(ss / (n - 1) / n);
+  return r;
 }
 
 Status VerifyOptions::Validate() const {

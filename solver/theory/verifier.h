@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -175,6 +176,11 @@ Verdict OverallVerdict(const std::vector<VerifyCheck>& checks, std::size_t energ
 
 // Two-sided 95% quantile of Student's t with `dof` degrees of freedom.
 double StudentT95(int dof);
+// Mean and 95% half-width (Student t) of batch values; NaN for fewer than two.
+struct Interval {
+  double mean = std::numeric_limits<double>::quiet_NaN(), half = mean;
+};
+Interval BatchInterval(const std::vector<double>& v);
 
 }  // namespace ldsgd
 
