@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "solver/io/input_error.h"
+#include "solver/numerics/cluster.h"
 #include "solver/simulation/snapshots.h"
 
 namespace ldsgd {
@@ -56,6 +57,8 @@ std::string FindPython() {
 }
 
 OutputFiles DrawFigures(const OutputFiles& files, const std::string& format, const std::string& command) {
+  // In an MPI job only rank 0 writes (output.h): the others draw nothing.
+  if (!Cluster::Get().is_root()) return files;
   const std::string python = FindPython();
   std::string pattern = (fs::temp_directory_path() / "ldsgd-plot-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory");

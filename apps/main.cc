@@ -8,14 +8,18 @@
 
 #include "apps/commands.h"
 #include "solver/io/input_error.h"
+#include "solver/numerics/cluster.h"
 
 int main(int argc, char** argv) {
+  // First: under mpirun every rank but 0 is silenced before anything is printed.
+  const ldsgd::ClusterSession cluster(&argc, &argv);
   // Ceres reports through glog; its messages are for us, not for the user, unless --verbose asks.
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = google::GLOG_FATAL;
+  bool verbose = false;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--verbose") FLAGS_minloglevel = google::GLOG_INFO;
+    if (std::string(argv[i]) == "--verbose") FLAGS_minloglevel = google::GLOG_INFO, verbose = true;
   }
   CLI::App app(
       "ldsgd: where SGD spends its time on a landscape, by large-deviation theory (Azizian et al.,\n"
@@ -54,7 +58,7 @@ int main(int argc, char** argv) {
     std::cerr << "ldsgd: error: " << what << "\n";
     return ldsgd::kExitBadInput;
   }
-  try {
+  const auto run = [&]() -> int {
     if (app.got_subcommand("analyze")) return analyze();
     if (app.got_subcommand("critical")) return critical();
     if (app.got_subcommand("actions")) return actions();
@@ -66,12 +70,20 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("report")) return report();
     if (app.got_subcommand("plot")) return plot();
     if (app.got_subcommand("convergence")) return convergence();
+    return ldsgd::kExitBadInput;
+  };
+  try {
+    const int code = run();
+    // The communication of an MPI job, as rank 0 counted it (docs/SCALING.md).
+    if (verbose && ldsgd::Cluster::Get().size() > 1) std::cerr << "ldsgd: MPI: " << ldsgd::Cluster::Get().Describe() << "\n";
+    return code;
   } catch (const ldsgd::InputError& e) {
     std::cerr << "ldsgd: error: " << e.what() << "\n";
     return ldsgd::kExitBadInput;
   } catch (const std::exception& e) {
     std::cerr << "ldsgd: internal error: " << e.what() << "\n";
+    // A failure one rank may meet alone: the others would wait for it in a collective.
+    ldsgd::ClusterSession::Abort(ldsgd::kExitFailure);
     return ldsgd::kExitFailure;
   }
-  return ldsgd::kExitBadInput;
 }

@@ -14,6 +14,7 @@
 
 #include "apps/validators.h"
 #include "solver/io/input_error.h"
+#include "solver/numerics/cluster.h"
 
 namespace ldsgd {
 namespace {
@@ -101,6 +102,8 @@ void AddOutputOptions(CLI::App* cmd, OutputTarget* target, const std::string& he
 }
 
 int Emit(const CommandOutput& output, const OutputTarget& target, bool json) {
+  // In an MPI job every rank holds the same results; rank 0 alone writes and prints them.
+  if (!Cluster::Get().is_root()) return 0;
   if (!target.empty()) WriteDirectory(output, target);
   if (json) {
     std::cout << output.doc.dump(2) << "\n";

@@ -12,6 +12,7 @@ packages=(
   graphviz
   python3-matplotlib python3-pytest chromium
   clang libclang-rt-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

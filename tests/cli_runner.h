@@ -42,8 +42,10 @@ class Cli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Result Run(const std::string& args) {
-    const std::string command = std::string(LDSGD_BINARY) + " " + args + " >" + (dir_ / "stdout").string() +
+  // `launcher`, if any, goes before the binary ("mpirun -np 2").
+  Result Run(const std::string& args, const std::string& launcher = "") {
+    const std::string command = launcher + (launcher.empty() ? "" : " ") + std::string(LDSGD_BINARY) + " " + args +
+                                " >" + (dir_ / "stdout").string() +
                                 " 2>" + (dir_ / "stderr").string() + " </dev/null";
     const int status = std::system(command.c_str());
     Result r;

@@ -85,6 +85,17 @@ class ActionSolver {
   Options options_;
 };
 
+// Their bytes, for the ranks of an MPI job (byte_archive.h).
+template <class Archive>
+void Serialize(Archive& a, ActionPath& p) {
+  a(p.nodes, p.action, p.error_estimate);
+}
+template <class Archive>
+void Serialize(Archive& a, ActionSolver::Summary& s) {
+  a(s.termination, s.message, s.where, s.rounds, s.ceres_iterations, s.final_segments, s.action, s.error_estimate,
+    s.time_seconds, s.history);
+}
+
 }  // namespace ldsgd
 
 #endif  // LDSGD_SOLVER_ACTION_ACTION_SOLVER_H_

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "graph/closure.h"
+#include "solver/numerics/distributed.h"
 #include "solver/numerics/parallel.h"
 #include "solver/action/spanning_path.h"
 
@@ -98,10 +99,14 @@ struct CostRun {
   PairMap direct;         // the refined job behind each finite edge that is not a flow pair
 
   void SolveJobs(std::vector<Job>& jobs, std::size_t first, const ActionSolver& solver) const {
-    ParallelFor(static_cast<int>(jobs.size() - first), o.num_threads, [&](int n) {
-      Job& job = jobs[first + n];
-      job.result = solver.Solve(geometry, job.initial, &job.summary);
-    });
+    // The pairs are spread over the ranks of an MPI job; each solve depends on its job alone.
+    DistributedFor(
+        static_cast<int>(jobs.size() - first), o.num_threads,
+        [&](int n) {
+          Job& job = jobs[first + n];
+          job.result = solver.Solve(geometry, job.initial, &job.summary);
+        },
+        [&](auto& archive, int n) { archive(jobs[first + n].result, jobs[first + n].summary); });
   }
 
   // Every pair without a flow connection, along its chord and through each saddle within the

@@ -18,6 +18,6 @@ std::string Compose(const std::string& file, const std::string& field, const std
 
 InputError::InputError(const std::string& file, const std::string& field,
                        const std::string& detail)
-    : std::runtime_error(Compose(file, field, detail)), file_(file), field_(field) {}
+    : std::runtime_error(Compose(file, field, detail)), file_(file), field_(field), detail_(detail) {}
 
 }  // namespace ldsgd

@@ -14,9 +14,10 @@ class InputError : public std::runtime_error {
   InputError(const std::string& file, const std::string& field, const std::string& detail);
   const std::string& file() const { return file_; }
   const std::string& field() const { return field_; }
+  const std::string& detail() const { return detail_; }
 
  private:
-  std::string file_, field_;
+  std::string file_, field_, detail_;
 };
 
 }  // namespace ldsgd

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "solver/io/input_error.h"
+#include "solver/numerics/byte_archive.h"
+#include "solver/numerics/cluster.h"
 
 namespace ldsgd {
 
@@ -40,7 +42,9 @@ std::string InvalidOption(const char* field, double value, const char* constrain
   return s.str();
 }
 
-std::string ReadInputFile(const std::string& path, std::size_t max_bytes) {
+namespace {
+
+std::string ReadLocalFile(const std::string& path, std::size_t max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "cannot read file: is a directory");
   std::ifstream in(path, std::ios::binary);
@@ -62,6 +66,37 @@ std::string ReadInputFile(const std::string& path, std::size_t max_bytes) {
     throw InputError(path, "", "larger than " + std::to_string(max_bytes >> 20) + " MiB, the limit for this kind of file");
   }
   return text;
+}
+
+}  // namespace
+
+// In an MPI job the root reads, and every rank gets its text or the same error: the file need not
+// be visible to the other nodes, and every rank fails alike on bad input.
+std::string ReadInputFile(const std::string& path, std::size_t max_bytes) {
+  Cluster& cluster = Cluster::Get();
+  if (!cluster.CanCommunicate()) return ReadLocalFile(path, max_bytes);
+  std::string bytes;
+  if (cluster.is_root()) {
+    ByteWriter writer;
+    try {
+      const std::string text = ReadLocalFile(path, max_bytes);
+      writer(true, text);
+    } catch (const InputError& e) {
+      writer(false, e.file(), e.field(), e.detail());
+    }
+    bytes = writer.Take();
+  }
+  cluster.Broadcast(&bytes);
+  ByteReader reader(bytes);
+  bool ok = false;
+  reader(ok);
+  std::string text, field, detail;
+  if (ok) {
+    reader(text);
+    return text;
+  }
+  reader(text, field, detail);
+  throw InputError(text, field, detail);
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include <ceres/ceres.h>
 
 #include "solver/numerics/low_discrepancy.h"
+#include "solver/numerics/distributed.h"
 #include "solver/numerics/parallel.h"
 #include "solver/numerics/progress.h"
 
@@ -57,6 +58,11 @@ struct Landing {
   double gradient_norm = std::numeric_limits<double>::infinity();
   bool ok = false;  // finite and inside the box
 };
+
+template <class Archive>
+void Serialize(Archive& a, Landing& l) {
+  a(l.x, l.gradient_norm, l.ok);
+}
 
 // Runs LM from `start`, then a few Newton steps kept only while they reduce |grad f|.
 Landing Converge(const Objective& f, const Domain& domain, const Eigen::VectorXd& start,
@@ -371,17 +377,21 @@ std::vector<CriticalComponent> CriticalPointFinder::Find(const Objective& f,
   if (n == 0) n = static_cast<int>(std::clamp(100.0 * std::pow(3.0, sc.d), 300.0, 20000.0));
   s.num_starts = n;
 
-  // 1. Multi-start: independent solves, results stored by start index (thread-count invariant).
+  // 1. Multi-start: independent solves, results stored by start index (the same for any number of
+  // threads and ranks: distributed.h).
   std::vector<Eigen::VectorXd> starts(n);
   std::vector<double> start_values(n);
   for (int k = 0; k < n; ++k) starts[k] = domain.lower + KroneckerPoint(sc.d, k).cwiseProduct(sc.width);
   std::vector<Landing> landings(n);
   Progress progress(o.progress, n, "starts");
-  ParallelFor(n, o.num_threads, [&](int k) {
-    start_values[k] = f.Value(starts[k].data());
-    landings[k] = Converge(f, domain, starts[k], o);
-    progress.Add(1);
-  });
+  DistributedFor(
+      n, o.num_threads,
+      [&](int k) {
+        start_values[k] = f.Value(starts[k].data());
+        landings[k] = Converge(f, domain, starts[k], o);
+        progress.Add(1);
+      },
+      [&](auto& archive, int k) { archive(start_values[k], landings[k]); });
   progress.Finish();
   s.gradient_scale = GradientScale(start_values, sc.diameter);
   sc.gradient_accept = o.gradient_tolerance * s.gradient_scale;

@@ -12,6 +12,7 @@
 #include <Eigen/Eigenvalues>
 #include <ceres/ceres.h>
 
+#include "solver/numerics/distributed.h"
 #include "solver/numerics/parallel.h"
 #include "solver/numerics/progress.h"
 
@@ -53,6 +54,11 @@ struct Critical {
   int index = 0, zeros = 0;
   bool finite = false;
 };
+
+template <class Archive>
+void Serialize(Archive& a, Critical& c) {
+  a(c.x, c.f, c.gradient_norm, c.eigenvalues, c.index, c.zeros, c.finite);
+}
 
 // The point with its value, gradient norm and Hessian eigenvalues, classified by inertia.
 Critical Classify(Eigen::VectorXd x, double f, const Eigen::VectorXd& g, const Eigen::VectorXd& eigenvalues,
@@ -147,10 +153,13 @@ class Discovery {
     if (!(gradient_scale_ > 0) || gradient_scale_ == std::numeric_limits<double>::max()) gradient_scale_ = 1.0;
     std::vector<Critical> ends(spec.starts);
     Progress bar(o_.progress, spec.starts, "descents", "discovery: minima ");
-    ParallelFor(spec.starts, o_.num_threads, [&](int k) {
-      ends[k] = Newton(f_, Minimize(starts[k]), o_.newton_steps, NewtonStep(), o_.zero_eigenvalue_tolerance);
-      bar.Add(1);
-    });
+    DistributedFor(
+        spec.starts, o_.num_threads,
+        [&](int k) {
+          ends[k] = Newton(f_, Minimize(starts[k]), o_.newton_steps, NewtonStep(), o_.zero_eigenvalue_tolerance);
+          bar.Add(1);
+        },
+        [&](auto& archive, int k) { archive(ends[k]); });
     bar.Finish();
     for (Critical& c : ends) AddMinimum(std::move(c));
   }
@@ -161,7 +170,7 @@ class Discovery {
     std::vector<std::vector<Critical>> found(pairs.size());
     std::vector<Eigen::VectorXd> ends(pairs.size());
     Progress bar(o_.progress, static_cast<double>(pairs.size()), "strings", "discovery: saddles ");
-    ParallelFor(static_cast<int>(pairs.size()), o_.num_threads, [&](int n) {
+    DistributedFor(static_cast<int>(pairs.size()), o_.num_threads, [&](int n) {
       const Eigen::VectorXd& a = minima_[pairs[n].first].x;
       const Eigen::VectorXd b = Aligned(a, minima_[pairs[n].second].x);
       ends[n] = b;
@@ -172,7 +181,7 @@ class Discovery {
         found[n].push_back(Newton(f_, c, o_.newton_steps, step, o_.zero_eigenvalue_tolerance));
       }
       bar.Add(1);
-    });
+    }, [&](auto& archive, int n) { archive(found[n], ends[n]); });
     bar.Finish();
     for (std::size_t n = 0; n < pairs.size(); ++n) {
       for (Critical& c : found[n]) {

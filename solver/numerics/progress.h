@@ -13,6 +13,13 @@
 
 namespace ldsgd {
 
+// The whole of a distributed loop over the root's share of it (distributed.h), so that the root's
+// bar, the only one shown, counts the whole loop; 1 outside distributed loops.
+inline std::atomic<double>& ProgressScale() {
+  static std::atomic<double> scale{1.0};
+  return scale;
+}
+
 // A progress bar on stderr, redrawn at most every 0.25 s by whichever worker gets there first.
 class Progress {
  public:
@@ -22,6 +29,7 @@ class Progress {
       : enabled_(enabled), total_(total), unit_(std::move(unit)), label_(std::move(label)) {}
   void Add(double count) {
     if (!enabled_) return;
+    count *= ProgressScale().load(std::memory_order_relaxed);
     const double done = done_.fetch_add(count) + count;
     std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return;

@@ -15,6 +15,7 @@
 #include "solver/objective/expression_objective.h"
 #include "solver/io/input_error.h"
 #include "solver/io/input_text.h"
+#include "solver/numerics/cluster.h"
 #include "solver/numerics/low_discrepancy.h"
 #include "solver/numerics/philox_normals.h"
 
@@ -260,7 +261,9 @@ SampleTable ReadDataFile(const Reader& r, const json& obj, const std::string& fi
   std::filesystem::path path(file);
   if (path.is_relative()) path = std::filesystem::path(r.source()).parent_path() / path;
   const std::string resolved = path.lexically_normal().string();
-  if (!std::ifstream(resolved)) r.Fail(field, "cannot open '" + resolved + "'");
+  // The root's answer: in an MPI job only the root reads input files (input_text.h).
+  const bool readable = Cluster::Get().RootValue(std::ifstream(resolved) ? 1.0 : 0.0) != 0.0;
+  if (!readable) r.Fail(field, "cannot open '" + resolved + "'");
   if (resolved_path != nullptr) *resolved_path = resolved;
   return ReadCsv(resolved);
 }

@@ -9,6 +9,7 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include "solver/noise/sgd_noise.h"
+#include "solver/numerics/distributed.h"
 #include "solver/numerics/parallel.h"
 #include "solver/simulation/lane_stepper.h"
 
@@ -29,6 +30,11 @@ struct ChainTally {
   long steps = 0;
   bool complete = false;
 };
+
+template <class Archive>
+void Serialize(Archive& a, ChainTally& t) {
+  a(t.points, t.departures, t.successes, t.others, t.diverged, t.loops, t.loop_sum, t.steps, t.complete);
+}
 
 // Per lane: where it is in the departure / excursion cycle.
 struct LaneCycle {
@@ -193,11 +199,17 @@ DepartureSample SampleDepartures(const Problem& problem, const RareEventSets& se
   const long quota = (o.departures + o.chains - 1) / o.chains;
   std::vector<ChainTally> tally(o.chains);
   const int blocks = (o.chains + kDepartureBlock - 1) / kDepartureBlock;
-  ParallelFor(blocks, o.num_threads, [&](int b) {
-    const int first = b * kDepartureBlock;
-    DepartureBlock block(problem, sets, o, *noise, quota, (o.keep_points + o.chains - 1) / o.chains);
-    block.Run(first, std::min(kDepartureBlock, o.chains - first), tally.data() + first);
-  });
+  // The blocks are spread over the ranks of an MPI job; a chain's departures depend on its index alone.
+  DistributedFor(
+      blocks, o.num_threads,
+      [&](int b) {
+        const int first = b * kDepartureBlock;
+        DepartureBlock block(problem, sets, o, *noise, quota, (o.keep_points + o.chains - 1) / o.chains);
+        block.Run(first, std::min(kDepartureBlock, o.chains - first), tally.data() + first);
+      },
+      [&](auto& archive, int b) {
+        for (int c = b * kDepartureBlock; c < std::min((b + 1) * kDepartureBlock, o.chains); ++c) archive(tally[c]);
+      });
   out.complete = true;
   for (ChainTally& c : tally) {
     out.departures += c.departures;

@@ -10,6 +10,7 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include "solver/noise/sgd_noise.h"
+#include "solver/numerics/distributed.h"
 #include "solver/numerics/parallel.h"
 #include "solver/simulation/departures.h"
 #include "solver/simulation/lane_stepper.h"
@@ -91,10 +92,18 @@ HittingSample SimulateHittingTimes(const Problem& problem, const Eigen::VectorXd
   const Clock::time_point deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   const int blocks = (o.chains + kLaneBlock - 1) / kLaneBlock;
   std::vector<double> steps(blocks, 0.0);
-  ParallelFor(blocks, o.num_threads, [&](int b) {
-    const int first = b * kLaneBlock;
-    RunBlock(problem, *noise, start, targets, o, deadline, first, std::min(kLaneBlock, o.chains - first), out.times.data() + first, &steps[b]);
-  });
+  // The blocks are spread over the ranks of an MPI job, each with the whole time allowance.
+  DistributedFor(
+      blocks, o.num_threads,
+      [&](int b) {
+        const int first = b * kLaneBlock;
+        RunBlock(problem, *noise, start, targets, o, deadline, first, std::min(kLaneBlock, o.chains - first),
+                 out.times.data() + first, &steps[b]);
+      },
+      [&](auto& archive, int b) {
+        for (int c = b * kLaneBlock; c < std::min((b + 1) * kLaneBlock, o.chains); ++c) archive(out.times[c]);
+        archive(steps[b]);
+      });
   double sum = 0.0, ss = 0.0;
   long n = 0;
   for (long t : out.times) {

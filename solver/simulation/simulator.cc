@@ -14,6 +14,7 @@
 #include "solver/landscape/basins.h"
 #include "solver/numerics/low_discrepancy.h"
 #include "solver/simulation/neighbourhoods.h"
+#include "solver/numerics/distributed.h"
 #include "solver/numerics/parallel.h"
 #include "solver/numerics/progress.h"
 #include "solver/noise/sgd_noise.h"
@@ -39,6 +40,11 @@ struct LaneState {
   long run_start = 0, entry = 0;
   bool active = true;
 };
+
+template <class Archive>
+void Serialize(Archive& a, LaneState& l) {
+  a(l.x, l.sum, l.sum_squares, l.region, l.near, l.last, l.run_start, l.entry, l.active);
+}
 
 namespace {
 
@@ -691,17 +697,26 @@ Status SimulationRun::Advance(long steps, const std::string& label) {
                       "): steps > steps done (" + std::to_string(st.steps_done) + ") and > burn_in (" +
                       std::to_string(o.burn_in) + ")");
   }
-  const auto start_time = std::chrono::steady_clock::now();
+  // The root's clock: the rate feeds the verifier's budget decisions, the same on every rank.
+  const double start_time = Cluster::Get().Seconds();
   const int threads = ResolveThreads(o.num_threads);
-  const int blocks = NumBlocks(o.chains, threads);
+  int blocks = 0;
   const long from = st.steps_done;
   Progress progress(o.progress, static_cast<double>(o.chains) * static_cast<double>(steps - from), "steps",
                     label);
-  ParallelFor(blocks, threads, [&](int b) {
-    const int begin = static_cast<int>(static_cast<long>(o.chains) * b / blocks);
-    const int end = static_cast<int>(static_cast<long>(o.chains) * (b + 1) / blocks);
-    BlockRunner(*st.context, begin, end - begin, &st.open, &st.lanes, &progress).Run(from, steps);
-  });
+  // A chain's path depends on its index alone, so any split of the chains over ranks and blocks
+  // gives the same chains; every rank ends the round holding every chain's state.
+  DistributedShares(
+      o.chains,
+      [&](Share mine) {
+        blocks = NumBlocks(mine.size(), threads);
+        ParallelFor(blocks, threads, [&](int b) {
+          const int begin = mine.begin + static_cast<int>(static_cast<long>(mine.size()) * b / blocks);
+          const int end = mine.begin + static_cast<int>(static_cast<long>(mine.size()) * (b + 1) / blocks);
+          BlockRunner(*st.context, begin, end - begin, &st.open, &st.lanes, &progress).Run(from, steps);
+        });
+      },
+      [&](auto& archive, int c) { archive(st.open[c], st.lanes[c]); });
   progress.Finish();
   st.steps_done = steps;
   Simulator::Summary& summary = st.summary;
@@ -713,7 +728,8 @@ Status SimulationRun::Advance(long steps, const std::string& label) {
   summary.steps_per_chain = steps;
   summary.num_threads = std::min(threads, blocks);
   summary.num_blocks = blocks;
-  summary.time_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+  summary.num_ranks = Cluster::Get().size();
+  summary.time_seconds = Cluster::Get().Seconds() - start_time;
   const double round_steps = static_cast<double>(o.chains) * static_cast<double>(steps - from);
   summary.steps_per_second = summary.time_seconds > 0 ? round_steps / summary.time_seconds : 0.0;
   summary.total_steps = static_cast<double>(o.chains) * static_cast<double>(steps);
@@ -781,7 +797,9 @@ std::string Simulator::Summary::BriefReport() const {
   out.precision(3);
   out << "Simulation: " << chains << " chains x " << steps_per_chain << " steps, " << diverged
       << " diverged; " << total_steps << " steps in " << time_seconds << " s (" << steps_per_second
-      << " steps/s, " << num_threads << " threads)";
+      << " steps/s, ";
+  if (num_ranks > 1) out << num_ranks << " ranks x ";
+  out << num_threads << (num_threads == 1 ? " thread)" : " threads)");
   if (min_minimum_transitions >= 0) {
     out << "; fewest transitions at a minimum: " << min_minimum_transitions;
   }

@@ -122,6 +122,12 @@ struct ExitTimes {
   void Merge(const ExitTimes& other);
 };
 
+// Their bytes, for the ranks of an MPI job (byte_archive.h).
+template <class Archive>
+void Serialize(Archive& a, ExitTimes& e) {
+  a(e.count, e.sum, e.sum_squares, e.min, e.max, e.censored, e.samples, e.at_risk, e.events);
+}
+
 // What one chain measured.
 struct SimulationChain {
   Eigen::VectorXd start;
@@ -142,6 +148,13 @@ struct SimulationChain {
   std::vector<long> basin_counts;
   long basin_unclassified = 0;
 };
+
+template <class Archive>
+void Serialize(Archive& a, SimulationChain& c) {
+  a(c.start, c.start_component, c.recorded_steps, c.occupation, c.outside, c.transitions, c.exit_times, c.sum,
+    c.sum_squares, c.diverged, c.divergence_step, c.divergence_reason, c.final_state, c.basin_counts,
+    c.basin_unclassified);
+}
 
 struct SimulationResult {
   // The configuration that produced it.
@@ -191,7 +204,8 @@ class Simulator {
     int chains = -1, diverged = -1;
     long steps_per_chain = -1;
     double total_steps = 0.0;  // SGD steps taken over all chains
-    int num_threads = -1, num_blocks = -1;
+    int num_threads = -1, num_blocks = -1;  // per rank
+    int num_ranks = 1;                      // processes of the MPI job (cluster.h)
     double time_seconds = 0.0;
     double steps_per_second = 0.0;
     // The least number of transitions into or out of a minimum's neighbourhood (a mixing

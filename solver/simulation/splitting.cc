@@ -11,6 +11,7 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include "solver/noise/sgd_noise.h"
+#include "solver/numerics/distributed.h"
 #include "solver/numerics/parallel.h"
 #include "solver/numerics/philox_normals.h"
 #include "solver/simulation/departures.h"
@@ -335,10 +336,14 @@ SplittingResult RunSplitting(const Problem& problem, const PathCoordinate& xi, c
   out.runs.assign(o.runs, SplittingRun{});
   std::vector<std::string> errors(o.runs);
   std::vector<double> bounds(o.runs, -kInf);
-  ParallelFor(o.runs, o.num_threads, [&](int m) {
-    Run run(problem, xi, sets, starts, o, out.killed, m);
-    if (run.Execute(&out.runs[m], &errors[m]) && out.runs[m].extinct) bounds[m] = run.extinct_bound();
-  });
+  // Run m's random numbers are keyed by (seed, m): the runs are spread over the ranks of an MPI job.
+  DistributedFor(
+      o.runs, o.num_threads,
+      [&](int m) {
+        Run run(problem, xi, sets, starts, o, out.killed, m);
+        if (run.Execute(&out.runs[m], &errors[m]) && out.runs[m].extinct) bounds[m] = run.extinct_bound();
+      },
+      [&](auto& archive, int m) { archive(out.runs[m], errors[m], bounds[m]); });
   for (const std::string& e : errors) {
     if (!e.empty()) {
       out.status = Status(StatusCode::kNumericalIssue, e);

@@ -83,6 +83,12 @@ struct SplittingRun {
   long diverged = 0;        // replicas that diverged (they count as not reaching B)
 };
 
+// Its bytes, for the ranks of an MPI job (byte_archive.h).
+template <class Archive>
+void Serialize(Archive& a, SplittingRun& r) {
+  a(r.log_probability, r.iterations, r.steps, r.reached, r.complete, r.extinct, r.success_steps, r.diverged);
+}
+
 struct SplittingResult {
   // kInvalidOptions / kInvalidInput (sets, path, starts): nothing else is set. kNumericalIssue: an
   // excursion exceeded max_trajectory_steps (the message says where).

@@ -9,6 +9,7 @@
 
 #include <boost/math/distributions/normal.hpp>
 
+#include "solver/numerics/cluster.h"
 #include "solver/simulation/hitting_times.h"
 #include "solver/theory/rare_event_checks.h"
 #include "solver/theory/verify_plan.h"
@@ -23,7 +24,8 @@ constexpr double kMinRatio = 1.05, kMaxRatio = 2.0;
 // The direct rounds may use this share of what is left of the budget per start.
 constexpr double kDirectShare = 0.9;
 
-double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+// The root's clock: every rank of an MPI job takes the same budget decisions (cluster.h).
+double Now() { return Cluster::Get().Seconds(); }
 
 std::string Format(const char* format, double a, double b, double c, double d) {
   char buffer[320];

@@ -15,6 +15,7 @@
 #include <Eigen/SparseCore>
 #include <Eigen/SparseLU>
 
+#include "solver/numerics/cluster.h"
 #include "solver/io/input_text.h"
 #include "solver/landscape/basins.h"
 #include "solver/numerics/parallel.h"
@@ -22,7 +23,6 @@
 namespace ldsgd {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInverseSqrtTwoPi = 0.3989422804014327;
 
@@ -80,8 +80,9 @@ constexpr double kPivotThreshold = 0.01;
 constexpr double kSeparatorQuantile = 0.9;
 constexpr int kNestedLeaf = 8;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+// On the root's clock: the refinement's budget decisions are the same on every rank (cluster.h).
+double SecondsSince(double start) {
+  return Cluster::Get().Seconds() - start;
 }
 
 // Gauss-Legendre rule on [-1, 1] (weights sum to 2).
@@ -1051,14 +1052,14 @@ long CellOf(const Grid& g, const Eigen::VectorXd& x) {
 
 // One grid: kernel, stationary vector, summary.
 Status SolveLevel(const Setup& s, int n, GridLevel* level) {
-  const Clock::time_point start = Clock::now();
+  const double start = Cluster::Get().Seconds();
   const Grid g = MakeGrid(s.problem.domain, n);
   const RowContext context{s, g};
   const long pin = CellOf(g, s.pin_point);
   Kernel P;
   if (Status st = AssembleKernel(context, pin, &P); !st.ok()) return st;
   Eigen::VectorXd pi;
-  const Clock::time_point solve = Clock::now();
+  const double solve = Cluster::Get().Seconds();
   if (Status st = Stationary(P, g, pin, &pi, &level->residual); !st.ok()) return st;
   level->solve_seconds = SecondsSince(solve);
   const std::vector<double> mass = BasinMasses(s, g, pi).Compute();
@@ -1281,7 +1282,7 @@ Status GridReferenceOptions::Validate() const {
 GridReference ComputeGridReference(const Problem& problem,
                                    const std::vector<CriticalComponent>& components,
                                    double step_size, const GridReferenceOptions& options) {
-  const Clock::time_point start = Clock::now();
+  const double start = Cluster::Get().Seconds();
   GridReference r;
   r.step_size = step_size;
   r.status = options.Validate();

@@ -12,6 +12,7 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include "graph/energies.h"
+#include "solver/numerics/cluster.h"
 #include "solver/noise/sgd_noise.h"
 #include "solver/theory/rates.h"
 #include "solver/theory/verify_plan.h"
@@ -26,8 +27,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // momentum tilt, so this is now twelvefold conservative (docs/VERIFICATION.md).
 constexpr double kAssumedRate = 1e6, kAssumedSampleRate = 4e6;
 
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+// On the root's clock: every rank of an MPI job takes the same budget decisions (cluster.h).
+double Seconds(double since) {
+  return Cluster::Get().Seconds() - since;
 }
 
 // One slope to measure: a pair (to = -1: the exit) and the cost it predicts.
@@ -73,7 +75,7 @@ class Checker {
  public:
   Checker(const Problem& problem, const std::vector<CriticalComponent>& components, const TransitionCosts& paths,
           const RareEventCheckOptions& o)
-      : problem_(problem), components_(components), paths_(paths), o_(o), start_(std::chrono::steady_clock::now()) {}
+      : problem_(problem), components_(components), paths_(paths), o_(o), start_(Cluster::Get().Seconds()) {}
 
   VerifyCheck Run(const Target& t) {
     VerifyCheck c;
@@ -113,7 +115,7 @@ class Checker {
         return Inconclusive(c, "the budget ran out: the splitting at eta = " + Format(etas[k]) + " would need about " +
                                    Format(projected) + " s more (--budget)");
       }
-      const auto t0 = std::chrono::steady_clock::now();
+      const double t0 = Cluster::Get().Seconds();
       RateEstimate e = Measure(t.pair, etas[k], left);
       last_seconds = Seconds(t0);
       if (last_seconds > 0) steps_per_second_ = e.steps / last_seconds;
@@ -175,7 +177,7 @@ class Checker {
   const std::vector<CriticalComponent>& components_;
   const TransitionCosts& paths_;
   const RareEventCheckOptions& o_;
-  std::chrono::steady_clock::time_point start_;
+  double start_;  // Cluster::Seconds()
   double steps_per_second_ = 0.0;
 };
 

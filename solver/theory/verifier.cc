@@ -1,5 +1,7 @@
 #include "solver/theory/verifier.h"
 
+#include "solver/numerics/cluster.h"
+#include "solver/numerics/parallel.h"
 #include "solver/theory/rare_event_checks.h"
 
 #include <algorithm>
@@ -26,7 +28,8 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Seconds on the steady clock.
-double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+// The root's clock: every rank of an MPI job takes the same budget decisions (cluster.h).
+double Now() { return Cluster::Get().Seconds(); }
 
 
 // Per batch of chains and per step size: occupation counts, recorded steps, exit-time sums.
@@ -824,7 +827,9 @@ VerifyReport Verify(const Problem& problem, const std::vector<CriticalComponent>
   const Eigen::MatrixXd& design = paths != nullptr ? paths->costs : costs;
   s.design = &design;
   StepSizePlanInput in{&components, &design, bound, options.step_sizes};
-  const double threads = std::max(1u, std::thread::hardware_concurrency());
+  // Threads per rank, the root's count: every rank of an MPI job plans alike. The pilot runs one
+  // thread per rank over all ranks, so its rate already counts the ranks.
+  const double threads = Cluster::Get().RootValue(ResolveThreads(options.num_threads));
   in.budget_steps = kPlannedFraction * options.budget_seconds * threads *
                     PilotRate(problem, components, std::isfinite(bound) ? 0.25 * bound : 0.1);
   in.target_transitions = options.target_transitions;
