@@ -9,7 +9,7 @@
 //
 // BM_SimulateChains: 256 Himmelblau chains (sigma = 1, eta = 0.003, THEORY.md section 9 case 4)
 // spread over the ranks, one thread per rank; items/s = SGD steps per second of the whole job.
-// BM_CriticalStarts: the critical search's 300 Levenberg-Marquardt starts on Himmelblau.
+// BM_CriticalStarts: the critical search's 900 Levenberg-Marquardt starts on Himmelblau.
 // Counters per iteration: MPI collective calls and the bytes rank 0 sent and received.
 #include <vector>
 
