@@ -41,9 +41,15 @@ OutputFiles ReadTree(const fs::path& dir, bool skip_drawn) {
   return files;
 }
 
-}  // namespace
+[[noreturn]] void NoMatplotlib() {
+  throw InputError("python3", "matplotlib",
+                   "the figures need Python 3 with matplotlib: install the Debian package python3-matplotlib "
+                   "(apt-get install python3-matplotlib)");
+}
 
-std::string FindPython() {
+// This process's interpreter with matplotlib, "" if none (no MPI: rank 0 calls it alone in
+// DrawFigures).
+std::string ProbePython() {
   const char* chosen = std::getenv("LDSGD_PYTHON");
   const std::vector<std::string> candidates =
       chosen != nullptr ? std::vector<std::string>{chosen} : std::vector<std::string>{"/usr/bin/python3", "python3"};
@@ -51,15 +57,25 @@ std::string FindPython() {
     const std::string probe = Quote(candidate) + " -c 'import matplotlib' >/dev/null 2>&1";
     if (std::system(probe.c_str()) == 0) return candidate;
   }
-  throw InputError("python3", "matplotlib",
-                   "the figures need Python 3 with matplotlib: install the Debian package python3-matplotlib "
-                   "(apt-get install python3-matplotlib)");
+  return "";
+}
+
+}  // namespace
+
+std::string FindPython() {
+  // Rank 0 alone draws, so its answer is every rank's: the ranks go on, or stop, together (a
+  // node without matplotlib must not leave the others waiting in a collective).
+  Cluster& cluster = Cluster::Get();
+  const std::string python = cluster.is_root() ? ProbePython() : "";
+  if (cluster.RootValue(python.empty() ? 0.0 : 1.0) == 0.0) NoMatplotlib();
+  return python;
 }
 
 OutputFiles DrawFigures(const OutputFiles& files, const std::string& format, const std::string& command) {
   // In an MPI job only rank 0 writes (output.h): the others draw nothing.
   if (!Cluster::Get().is_root()) return files;
-  const std::string python = FindPython();
+  const std::string python = ProbePython();
+  if (python.empty()) NoMatplotlib();
   std::string pattern = (fs::temp_directory_path() / "ldsgd-plot-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory");
   const fs::path work = pattern, log = work / ".plot.log";

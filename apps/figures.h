@@ -20,6 +20,7 @@ using OutputFiles = std::vector<std::pair<std::string, std::string>>;
 
 // The interpreter that has matplotlib: $LDSGD_PYTHON when set (the only candidate then), else
 // Debian's /usr/bin/python3, else python3 on PATH. Throws InputError naming python3-matplotlib.
+// In an MPI job rank 0 looks and every rank gets its answer (a collective).
 std::string FindPython();
 
 // Writes `files` into a private temporary folder, draws the figures and report.html there

@@ -10,6 +10,7 @@
 #include "apps/pipeline.h"
 #include "apps/problem_argument.h"
 #include "apps/validators.h"
+#include "solver/numerics/cluster.h"
 #include "solver/analysis/analysis.h"
 #include "solver/analysis/figure_data.h"
 #include "solver/analysis/reports.h"
@@ -100,6 +101,7 @@ Action AddPlotCommand(CLI::App& app) {
   cmd->add_option("dir", dir->dir, "The folder.")->required();
   cmd->add_option("--format", *format, "Figure files: png, svg or pdf.")->check(CLI::IsMember({"png", "svg", "pdf"}));
   return [dir, format] {
+    if (!Cluster::Get().is_root()) return 0;  // in an MPI job rank 0 alone reads the folder and draws
     CommandOutput out;
     out.files = DrawFigures(ReadOutputFolder(dir->dir), *format, "ldsgd plot " + dir->dir);
     out.wrote = "report.html and figures/";

@@ -108,6 +108,11 @@ TEST_F(MpiCli, JsonIsPrintedOnceAndIdentical) {
   ASSERT_EQ(three.exit_code, 0) << three.err;
   EXPECT_EQ(three.out, plain.out);
   EXPECT_EQ(three.err, "");
+  // More ranks than chains: rank 0's share is empty.
+  const Result few_plain = Run(args + " --chains 2");
+  const Result few = Run(args + " --chains 2", Launcher(3));
+  ASSERT_EQ(few.exit_code, 0) << few.err;
+  EXPECT_EQ(few.out, few_plain.out);
 }
 
 TEST_F(MpiCli, BadInputIsOneLineFromRankZeroWithExitTwo) {

@@ -64,7 +64,9 @@ class ByteWriter {
   std::string Take() { return std::move(bytes_); }
 
  private:
-  void Raw(const void* p, std::size_t n) { bytes_.append(static_cast<const char*>(p), n); }
+  void Raw(const void* p, std::size_t n) {
+    if (n > 0) bytes_.append(static_cast<const char*>(p), n);
+  }
   void Count(std::size_t n) {
     const std::uint64_t v = n;
     Raw(&v, sizeof v);
@@ -120,6 +122,7 @@ class ByteReader {
  private:
   void Raw(void* p, std::size_t n) {
     if (n > bytes_.size() - at_) throw std::runtime_error("ByteReader: the bytes end early");
+    if (n == 0) return;  // p may be null (an empty string or matrix)
     std::memcpy(p, bytes_.data() + at_, n);
     at_ += n;
   }

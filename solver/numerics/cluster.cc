@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 #include "solver/numerics/parallel.h"
 
@@ -162,7 +163,13 @@ void ClusterSession::Abort(int code) {
 #ifdef LDSGD_HAVE_MPI
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (initialized && Cluster::Get().size() > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  if (!initialized || Cluster::Get().size() < 2) return;
+  // mpirun forwards a rank's stderr asynchronously, and the abort kills every rank at once: rank 0
+  // waits for its line to reach the terminal, and the others wait longer, so that rank 0's line
+  // (not theirs, which are silenced) is the one the user sees.
+  std::fflush(stderr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(Cluster::Get().is_root() ? 300 : 1000));
+  MPI_Abort(MPI_COMM_WORLD, code);
 #else
   (void)code;
 #endif
