@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
       "ICML 2024). Give a problem file (objective, noise, domain; format in README.md) to a command.",
       "ldsgd");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ldsgd 0.1.0");
+  app.set_version_flag("--version", std::string("ldsgd 0.1.0") +
+                                        (ldsgd::ClusterBuiltWithMpi() ? " (with MPI: runs under mpirun)" : " (without MPI)"));
   // Every command takes --verbose: the ones without their own pass it here (glog, and the MPI
   // job's communication on stderr at the end).
   bool verbose_flag = false;  // read from argv above, before any command runs

@@ -115,6 +115,12 @@ TEST_F(MpiCli, JsonIsPrintedOnceAndIdentical) {
   EXPECT_EQ(few.out, few_plain.out);
 }
 
+TEST_F(MpiCli, VersionSaysItWasBuiltWithMpi) {
+  const Result r = Run("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("with MPI"), std::string::npos) << r.out;
+}
+
 TEST_F(MpiCli, BadInputIsOneLineFromRankZeroWithExitTwo) {
   const std::string bad = Write("bad.json", R"({"objective": "x^2", "noise": {"type": "gaussian", "sigma": -1},
                                                "domain": {"lower": [-1], "upper": [1]}})");
