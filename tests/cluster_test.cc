@@ -97,18 +97,32 @@ TEST(ByteArchive, ShortBytesAreAnErrorNotAnOverread) {
   EXPECT_THROW(reader(back), std::runtime_error);
 }
 
-TEST(Distributed, SharesCoverEveryItemOnceInRankOrder) {
+TEST(Distributed, SharesCoverEveryItemOnce) {
   for (int n : {0, 1, 5, 64, 1000}) {
     for (int size : {1, 2, 3, 7, 64}) {
+      std::vector<int> block_hits(n, 0), dealt_hits(n, 0);
       int next = 0;
       for (int r = 0; r < size; ++r) {
-        const Share s = ShareOf(n, r, size);
-        EXPECT_EQ(s.begin, next) << n << " " << size << " " << r;
-        EXPECT_GE(s.size(), n / size);
-        EXPECT_LE(s.size(), n / size + 1);
-        next = s.end;
+        const Share b = BlockShare(n, r, size);
+        EXPECT_EQ(b.first, next) << n << " " << size << " " << r;  // contiguous, in rank order
+        EXPECT_GE(b.count, n / size);
+        EXPECT_LE(b.count, n / size + 1);
+        next = b.first + b.count;
+        for (int k = 0; k < b.count; ++k) ++block_hits[b.item(k)];
+        const Share d = DealtShare(n, r, size);
+        EXPECT_GE(d.count, n / size);
+        EXPECT_LE(d.count, n / size + 1);
+        for (int k = 0; k < d.count; ++k) {
+          ASSERT_LT(d.item(k), n);
+          EXPECT_EQ(d.item(k) % size, r);
+          ++dealt_hits[d.item(k)];
+        }
       }
       EXPECT_EQ(next, n);
+      for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(block_hits[i], 1) << i;
+        EXPECT_EQ(dealt_hits[i], 1) << i;
+      }
     }
   }
 }

@@ -34,10 +34,15 @@ bool LaunchedByMpi() {
   return false;
 }
 
+// Set when this rank has finished its work and entered MPI_Finalize: a SIGTERM then only means that
+// another rank ended first with a non-zero code (bad input, which rank 0 has already reported).
+volatile std::sig_atomic_t g_finishing = 0;
+
 // The launcher ends the surviving ranks with SIGTERM when one dies or a node is lost. Rank 0 says
 // so on one line (async-signal-safe: write and _exit only); outputs are renamed into place only
 // when complete, so none is left.
 extern "C" void OnLauncherTermination(int) {
+  if (g_finishing) ::_exit(1);
   static const char kMessage[] =
       "ldsgd: error: the MPI job was stopped by its launcher (a rank died or was killed, a node was lost, or "
       "mpirun was interrupted); no output was written\n";
@@ -155,7 +160,9 @@ ClusterSession::ClusterSession(int* argc, char*** argv) {
 
 ClusterSession::~ClusterSession() {
 #ifdef LDSGD_HAVE_MPI
-  if (started_) MPI_Finalize();
+  if (!started_) return;
+  g_finishing = 1;
+  MPI_Finalize();
 #endif
 }
 

@@ -709,10 +709,10 @@ Status SimulationRun::Advance(long steps, const std::string& label) {
   DistributedShares(
       o.chains,
       [&](Share mine) {
-        blocks = NumBlocks(mine.size(), threads);
+        blocks = NumBlocks(mine.count, threads);
         ParallelFor(blocks, threads, [&](int b) {
-          const int begin = mine.begin + static_cast<int>(static_cast<long>(mine.size()) * b / blocks);
-          const int end = mine.begin + static_cast<int>(static_cast<long>(mine.size()) * (b + 1) / blocks);
+          const int begin = mine.first + static_cast<int>(static_cast<long>(mine.count) * b / blocks);
+          const int end = mine.first + static_cast<int>(static_cast<long>(mine.count) * (b + 1) / blocks);
           BlockRunner(*st.context, begin, end - begin, &st.open, &st.lanes, &progress).Run(from, steps);
         });
       },
