@@ -30,8 +30,8 @@ int main(int argc, char** argv) {
                                         (ldsgd::ClusterBuiltWithMpi() ? " (with MPI: runs under mpirun)" : " (without MPI)"));
   // Every command takes --verbose: the ones without their own pass it here (glog, and the MPI
   // job's communication on stderr at the end).
-  bool verbose_flag = false;  // read from argv above, before any command runs
-  app.add_flag("--verbose", verbose_flag, "Report more on stderr: the solvers' logs, and in an MPI job its communication.");
+  // (read from argv above, before any command runs)
+  app.add_flag("--verbose")->description("Report more on stderr: the solvers' logs, and in an MPI job its communication.");
   app.fallthrough();
   const ldsgd::Action analyze = ldsgd::AddAnalyzeCommand(app);
   const ldsgd::Action critical = ldsgd::AddCriticalCommand(app);

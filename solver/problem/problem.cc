@@ -262,7 +262,8 @@ SampleTable ReadDataFile(const Reader& r, const json& obj, const std::string& fi
   if (path.is_relative()) path = std::filesystem::path(r.source()).parent_path() / path;
   const std::string resolved = path.lexically_normal().string();
   // The root's answer: in an MPI job only the root reads input files (input_text.h).
-  const bool readable = Cluster::Get().RootValue(std::ifstream(resolved) ? 1.0 : 0.0) != 0.0;
+  Cluster& cluster = Cluster::Get();
+  const bool readable = cluster.RootValue(cluster.is_root() && std::ifstream(resolved) ? 1.0 : 0.0) != 0.0;
   if (!readable) r.Fail(field, "cannot open '" + resolved + "'");
   if (resolved_path != nullptr) *resolved_path = resolved;
   return ReadCsv(resolved);
